@@ -1,0 +1,27 @@
+using Mailroom.Protocol.Addressing;
+
+namespace Mailroom.Protocol.Commands;
+
+/// <summary>A parsed command line. Each verb with arguments has its own type.</summary>
+public abstract record SmtpCommand(SmtpVerb Verb);
+
+/// <summary>A command without arguments: DATA, RSET, QUIT (NOOP's optional string is dropped).</summary>
+public sealed record SimpleCommand(SmtpVerb Verb) : SmtpCommand(Verb);
+
+/// <summary>HELO or EHLO with the client's claimed identity (a domain or an address literal).</summary>
+public sealed record HeloCommand(SmtpVerb Verb, string ClientIdentity) : SmtpCommand(Verb);
+
+/// <summary><c>MAIL FROM:&lt;reverse-path&gt; [SP Mail-parameters]</c>; <see cref="Sender"/> null for &lt;&gt;.</summary>
+public sealed record MailCommand(SmtpMailbox? Sender, string RawPath, IReadOnlyList<EsmtpParameter> Parameters) : SmtpCommand(SmtpVerb.Mail);
+
+/// <summary><c>RCPT TO:&lt;forward-path&gt; [SP Rcpt-parameters]</c>.</summary>
+public sealed record RcptCommand(SmtpMailbox Recipient, string RawPath, IReadOnlyList<EsmtpParameter> Parameters) : SmtpCommand(SmtpVerb.Rcpt);
+
+/// <summary><c>bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF</c> (RFC 3030 section 2).</summary>
+public sealed record BdatCommand(long ChunkSize, bool Last) : SmtpCommand(SmtpVerb.Bdat);
+
+/// <summary>A command whose argument is free text: HELP, VRFY, EXPN.</summary>
+public sealed record ArgumentCommand(SmtpVerb Verb, string Argument) : SmtpCommand(Verb);
+
+/// <summary><c>esmtp-param = esmtp-keyword ["=" esmtp-value]</c> (RFC 5321 4.1.2).</summary>
+public sealed record EsmtpParameter(string Keyword, string? Value);

@@ -1,0 +1,78 @@
+using System.Reflection;
+
+namespace Mailroom.Protocol.Replies;
+
+/// <summary>
+/// Every reply the server sends, in one place (the original design's "SMTP code generator").
+/// Codes follow RFC 5321 section 4.2.2/4.2.3; enhanced codes follow RFC 3463 and are left out only
+/// where RFC 2034 section 4 says so: the greeting, the replies to HELO and EHLO, and 3xx replies.
+/// </summary>
+public static class ReplyCatalogue
+{
+    // Connection
+    public static readonly ReplyTemplate ServiceReady = new(220, null, "{0} ESMTP Mailroom ready");
+    public static readonly ReplyTemplate Closing = new(221, "2.0.0", "{0} closing connection");
+    public static readonly ReplyTemplate ShuttingDown = new(421, "4.3.2", "{0} service shutting down, closing connection");
+    public static readonly ReplyTemplate TooManyConnections = new(421, "4.3.2", "Too many connections; try again later");
+    public static readonly ReplyTemplate TooManyConnectionsFromAddress = new(421, "4.7.0", "Too many connections from your address; try again later");
+    public static readonly ReplyTemplate TooManyErrors = new(421, "4.7.0", "Too many protocol errors, closing connection");
+    public static readonly ReplyTemplate Timeout = new(421, "4.4.2", "Timeout exceeded, closing connection");
+
+    // Greeting (RFC 5321 4.1.1.1)
+    public static readonly ReplyTemplate HeloOk = new(250, null, "{0} greets {1}");
+    public static readonly ReplyTemplate EhloOk = new(250, null, "{0} greets {1}");
+
+    // Transaction
+    public static readonly ReplyTemplate Ok = new(250, "2.0.0", "OK");
+    public static readonly ReplyTemplate SenderOk = new(250, "2.1.0", "Sender <{0}> OK");
+    public static readonly ReplyTemplate RecipientOk = new(250, "2.1.5", "Recipient <{0}> OK");
+    public static readonly ReplyTemplate StartMailInput = new(354, null, "End data with <CR><LF>.<CR><LF>");
+    public static readonly ReplyTemplate MessageAccepted = new(250, "2.0.0", "OK: queued as {0}");
+    public static readonly ReplyTemplate ChunkAccepted = new(250, "2.0.0", "{0} octets received");
+    public static readonly ReplyTemplate ResetOk = new(250, "2.0.0", "Reset OK");
+
+    // Information (RFC 5321 4.1.1.6 - 4.1.1.8)
+    public static readonly ReplyTemplate Help = new(214, "2.0.0", "{0}");
+    public static readonly ReplyTemplate HelpTopicUnknown = new(504, "5.5.4", "No help for {0}; try HELP");
+    public static readonly ReplyTemplate CannotVerify = new(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
+    public static readonly ReplyTemplate ExpnDisabled = new(502, "5.5.1", "EXPN is not available");
+
+    // Syntax (RFC 5321 4.2.4, RFC 3463 3.6)
+    public static readonly ReplyTemplate CommandUnrecognized = new(500, "5.5.1", "Command unrecognized");
+    public static readonly ReplyTemplate LineTooLong = new(500, "5.5.2", "Line too long (the limit is {0} octets)");
+    public static readonly ReplyTemplate BareLineEnding = new(500, "5.5.2", "Command lines must end with CRLF");
+    public static readonly ReplyTemplate InvalidCharacters = new(500, "5.5.2", "Invalid characters in command line");
+    public static readonly ReplyTemplate SyntaxError = new(501, "5.5.4", "Syntax: {0}");
+    public static readonly ReplyTemplate BadSenderSyntax = new(501, "5.1.7", "Bad sender address syntax");
+    public static readonly ReplyTemplate BadRecipientSyntax = new(501, "5.1.3", "Bad recipient address syntax");
+    public static readonly ReplyTemplate ParameterNotRecognized = new(555, "5.5.4", "Parameter not recognized or not implemented: {0}");
+    public static readonly ReplyTemplate ParameterValueInvalid = new(501, "5.5.4", "Invalid value for parameter {0}");
+    public static readonly ReplyTemplate NeedsSmtpUtf8 = new(553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter");
+
+    // Sequence (RFC 5321 4.3.2, one reason per state of the sequence table)
+    public static readonly ReplyTemplate NeedHelo = new(503, "5.5.1", "Bad sequence of commands: send HELO or EHLO first");
+    public static readonly ReplyTemplate NeedMail = new(503, "5.5.1", "Bad sequence of commands: send MAIL first");
+    public static readonly ReplyTemplate NeedRcpt = new(503, "5.5.1", "Bad sequence of commands: no valid recipients yet");
+    public static readonly ReplyTemplate NestedMail = new(503, "5.5.1", "Bad sequence of commands: sender already given; RSET first");
+    public static readonly ReplyTemplate ChunkingInProgress = new(503, "5.5.1", "Bad sequence of commands: BDAT transfer in progress");
+    public static readonly ReplyTemplate ExtensionsNeedEhlo = new(503, "5.5.1", "Bad sequence of commands: {0} needs EHLO");
+
+    // Policy and limits
+    public static readonly ReplyTemplate RelayDenied = new(550, "5.7.1", "Relaying denied: {0} is not a local domain");
+    public static readonly ReplyTemplate MailboxUnknown = new(550, "5.1.1", "No such mailbox here: {0}");
+    public static readonly ReplyTemplate TooManyRecipients = new(452, "4.5.3", "Too many recipients");
+    public static readonly ReplyTemplate MessageTooBig = new(552, "5.3.4", "Message size exceeds fixed maximum message size of {0} octets");
+    public static readonly ReplyTemplate DataLineTooLong = new(554, "5.6.0", "Message refused: a line is longer than {0} octets");
+    public static readonly ReplyTemplate BareLineEndingInData = new(554, "5.6.0", "Message refused: bare CR or LF in message content; lines must end with CRLF");
+
+    // Local failures (RFC 3463 3.4): the detail goes to the log, never to the client.
+    public static readonly ReplyTemplate StorageFailure = new(451, "4.3.0", "Temporary local problem; try again later");
+    public static readonly ReplyTemplate StorageFull = new(452, "4.3.1", "Insufficient system storage; try again later");
+
+    /// <summary>Every entry, by field name, for tests and documentation.</summary>
+    public static IReadOnlyList<(string Name, ReplyTemplate Template)> All { get; } =
+        typeof(ReplyCatalogue).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(ReplyTemplate))
+            .Select(f => (f.Name, (ReplyTemplate)f.GetValue(null)!))
+            .ToArray();
+}
