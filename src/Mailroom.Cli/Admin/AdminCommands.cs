@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Mailroom.Cli.Admin;
+
+/// <summary>domain, user and mail: admin commands that work on the store in the data folder.</summary>
+public static class AdminCommands
+{
+    public static void AddTo(RootCommand root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+    }
+}

@@ -1,0 +1,17 @@
+using System.CommandLine;
+using Mailroom.Cli.Admin;
+using Mailroom.Cli.Serve;
+
+namespace Mailroom.Cli;
+
+/// <summary>The <c>mailroom</c> command tree: the server, and the admin commands that read the store directly.</summary>
+public static class MailroomCommandLine
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Mailroom: a mail server and mail client.");
+        root.Subcommands.Add(ServeCommand.Create());
+        AdminCommands.AddTo(root);
+        return root;
+    }
+}
