@@ -3,22 +3,20 @@ namespace Mailroom.Protocol.Data;
 /// <summary>
 /// The receiving side of DATA (RFC 5321 4.1.1.4 and 4.5.2) as a small state machine: it removes
 /// the transparency dot at the start of a line and finds the end of the message, keeping no more
-/// than a byte of state, while a <see cref="LineChecker"/> watches the content.
+/// than a byte of state. What the content may hold is checked by <see cref="LineChecker"/>.
 /// <para>
 /// Only CRLF "." CRLF ends the data: a line starts after CRLF and nowhere else, so LF "." LF,
 /// CR "." CR, LF "." CRLF and the like end nothing (the 2023 "SMTP smuggling" attack hides a
-/// second message behind exactly those). Bare CR and LF are noted so that the server can refuse
-/// the whole message.
+/// second message behind exactly those). They stay in the content, where the bare line endings
+/// make the server refuse the whole message.
 /// </para>
 /// </summary>
 public struct DotUnstuffer
 {
-    private LineChecker _checker;
     private State _state;
 
-    public DotUnstuffer(int maxLineLength)
+    public DotUnstuffer()
     {
-        _checker = new LineChecker(maxLineLength);
         _state = State.LineStart;
     }
 
@@ -26,6 +24,7 @@ public struct DotUnstuffer
     {
         LineStart,
         Middle,
+        AfterCr,
 
         /// <summary>A dot opened the line; it is withheld until the next byte says what it was.</summary>
         Dot,
@@ -34,17 +33,11 @@ public struct DotUnstuffer
         DotCr,
     }
 
-    /// <summary>A CR not followed by LF, or an LF not preceded by CR, was seen (RFC 5321 2.3.8).</summary>
-    public readonly bool SawBareLineEnding => _checker.SawBareLineEnding;
-
-    /// <summary>A line longer than the limit (CRLF included) was seen.</summary>
-    public readonly bool SawLongLine => _checker.SawLongLine;
-
     /// <summary>
     /// Un-stuffs <paramref name="input"/> into <paramref name="output"/>, which must hold at least
     /// <c>input.Length + 1</c> bytes. Returns true once the terminating CRLF.CRLF is consumed;
     /// <paramref name="consumed"/> then stops just past it, and whatever follows belongs to the
-    /// next command.
+    /// next command. The CRLF before the terminating dot is content and is kept.
     /// </summary>
     public bool Feed(ReadOnlySpan<byte> input, Span<byte> output, out int consumed, out int written)
     {
@@ -62,7 +55,6 @@ public struct DotUnstuffer
                 case State.LineStart when b == (byte)'.':
                     // RFC 5321 4.5.2: a leading period is deleted, or, alone on its line, ends the data.
                     _state = State.Dot;
-                    _checker.Advance(b);
                     continue;
                 case State.Dot when b == (byte)'\r':
                     _state = State.DotCr;
@@ -74,12 +66,17 @@ public struct DotUnstuffer
                 case State.DotCr:
                     // "." CR then something else: the dot was stuffing, the CR is content.
                     output[written++] = (byte)'\r';
-                    _checker.Advance((byte)'\r');
+                    _state = State.AfterCr;
                     break;
             }
 
             output[written++] = b;
-            _state = _checker.Advance(b) ? State.LineStart : State.Middle;
+            _state = b switch
+            {
+                (byte)'\r' => State.AfterCr,
+                (byte)'\n' when _state == State.AfterCr => State.LineStart,
+                _ => State.Middle,
+            };
         }
 
         consumed = input.Length;

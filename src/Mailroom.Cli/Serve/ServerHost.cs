@@ -1,0 +1,74 @@
+using Mailroom.Server;
+using Mailroom.Server.Session;
+using Mailroom.Storage.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mailroom.Cli.Serve;
+
+/// <summary>
+/// Runs the server under the generic host: console logs, one line per event, and SIGTERM or
+/// Ctrl-C for a graceful stop.
+/// </summary>
+public static class ServerHost
+{
+    public static async Task<int> RunAsync(IConfiguration configuration, ServerSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddHostedService<MailServerService>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Smtp.ShutdownGracePeriod + TimeSpan.FromSeconds(10));
+        using var host = builder.Build();
+        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+}
+
+/// <summary>Opens the store, makes sure the configured domains exist, and runs the listeners.</summary>
+internal sealed partial class MailServerService(ServerSettings settings, ILoggerFactory loggers) : IHostedService
+{
+    private readonly ILogger _logger = loggers.CreateLogger("Mailroom.Server");
+    private SqliteMailStore? _store;
+    private SmtpServer? _server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var data = Path.GetFullPath(settings.DataDirectory);
+        _store = await SqliteMailStore.OpenAsync(data, cancellationToken).ConfigureAwait(false);
+        foreach (var domain in settings.Domains)
+        {
+            await _store.AddDomainAsync(domain, cancellationToken).ConfigureAwait(false);
+        }
+
+        LogStarting(_logger, data, string.Join(", ", settings.Domains));
+        _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger));
+        _server.Start(settings.Listen);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Mailroom starting: data folder {DataFolder}, local domains {Domains}")]
+    private static partial void LogStarting(ILogger logger, string dataFolder, string domains);
+}

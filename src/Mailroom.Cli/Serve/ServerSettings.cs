@@ -1,0 +1,48 @@
+using System.Net;
+using Mailroom.Server;
+using Microsoft.Extensions.Configuration;
+
+namespace Mailroom.Cli.Serve;
+
+/// <summary>Everything <c>mailroom serve</c> needs, read once from the configuration and checked.</summary>
+public sealed record ServerSettings(string DataDirectory, IReadOnlyList<IPEndPoint> Listen, IReadOnlyList<string> Domains, SmtpServerOptions Smtp)
+{
+    public const string DefaultListen = "127.0.0.1:2525";
+
+    /// <summary>
+    /// Reads the settings. A list given by flags replaces the configured list whole, rather than
+    /// being merged into it item by item as configuration sources otherwise are.
+    /// </summary>
+    public static ServerSettings From(IConfiguration configuration, string[]? listenFlags = null, string[]? domainFlags = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var smtp = new SmtpServerOptions();
+        configuration.GetSection("Smtp").Bind(smtp);
+        smtp.Validate();
+        var listen = Pick(listenFlags, configuration.GetSection("Smtp:Listen").Get<string[]>(), [DefaultListen]);
+        var domains = Pick(domainFlags, configuration.GetSection("Domains").Get<string[]>(), ["localhost"]);
+        return new ServerSettings(
+            configuration["Data"] is { Length: > 0 } data ? data : "data",
+            listen.Select(ParseEndpoint).ToArray(),
+            domains.Select(d => d.Trim().ToLowerInvariant()).Distinct().ToArray(),
+            smtp);
+    }
+
+    /// <summary>IP:PORT, with IPv6 in brackets ([::1]:2525).</summary>
+    public static IPEndPoint ParseEndpoint(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var colon = text.LastIndexOf(':');
+        var hasPort = colon > 0 && colon < text.Length - 1 && text.AsSpan(colon + 1).IndexOfAnyExceptInRange('0', '9') < 0 &&
+            (text.IndexOf(':', StringComparison.Ordinal) == colon || text[colon - 1] == ']');
+        if (hasPort && IPEndPoint.TryParse(text, out var endpoint))
+        {
+            return endpoint;
+        }
+
+        throw new FormatException($"'{text}' is not an IP:PORT listener address (for example 127.0.0.1:2525 or [::1]:2525).");
+    }
+
+    private static string[] Pick(string[]? flags, string[]? configured, string[] fallback) =>
+        flags is { Length: > 0 } ? flags : configured is { Length: > 0 } ? configured : fallback;
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using Mailroom.Protocol.Commands;
+using Mailroom.Protocol.Replies;
+using Mailroom.Server.Session;
+
+namespace Mailroom.Server.Handlers;
+
+/// <summary>
+/// EHLO (RFC 5321 4.1.1.1): the greeting, then one service extension keyword per line
+/// (<c>ehlo-ok-rsp</c>). It ends any transaction in progress (section 4.1.4).
+/// </summary>
+internal static class EhloHandler
+{
+    public static async Task HandleAsync(SmtpSession session, HeloCommand command)
+    {
+        await session.ResetTransactionAsync().ConfigureAwait(false);
+        session.ClientIdentity = command.ClientIdentity;
+        session.IsExtended = true;
+        session.State = SmtpState.Greeted;
+        var first = ReplyCatalogue.EhloOk.Format(session.Options.HostName, command.ClientIdentity).Lines[0];
+        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options)]));
+    }
+
+    /// <summary>The extensions this server implements, each honoured where its RFC says.</summary>
+    public static IEnumerable<string> Keywords(SmtpServerOptions options)
+    {
+        yield return "PIPELINING"; // RFC 2920
+        yield return string.Create(CultureInfo.InvariantCulture, $"SIZE {options.MaxMessageSize}"); // RFC 1870
+        yield return "8BITMIME"; // RFC 6152
+        yield return "SMTPUTF8"; // RFC 6531
+        yield return "ENHANCEDSTATUSCODES"; // RFC 2034
+        yield return "CHUNKING"; // RFC 3030
+    }
+}

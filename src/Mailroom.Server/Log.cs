@@ -1,0 +1,39 @@
+using System.Net;
+using Mailroom.Server.Session;
+using Microsoft.Extensions.Logging;
+
+namespace Mailroom.Server;
+
+/// <summary>Diagnostic log lines with fixed event ids. Never a password, never a message body.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Listening for SMTP on {Endpoint}")]
+    public static partial void Listening(ILogger logger, EndPoint endpoint);
+
+    [LoggerMessage(1001, LogLevel.Information, "Session {SessionId} from {Remote} to {Local} started")]
+    public static partial void SessionStarted(ILogger logger, string sessionId, IPEndPoint remote, IPEndPoint local);
+
+    [LoggerMessage(1002, LogLevel.Information, "Session {SessionId} ended ({End}): {Messages} message(s) accepted, {Errors} protocol error(s), {DurationMs:F0} ms")]
+    public static partial void SessionEnded(ILogger logger, string sessionId, SessionEnd end, int messages, int errors, double durationMs);
+
+    [LoggerMessage(1003, LogLevel.Information, "Session {SessionId} accepted message {MessageId} from <{Sender}> for {Recipients} mailbox(es), {Size} octets")]
+    public static partial void MessageAccepted(ILogger logger, string sessionId, string messageId, string sender, int recipients, long size);
+
+    [LoggerMessage(1004, LogLevel.Information, "Session {SessionId} refused message {MessageId}: {Reason}")]
+    public static partial void MessageRefused(ILogger logger, string sessionId, string messageId, string reason);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Connection from {Remote} refused: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, EndPoint? remote, string reason);
+
+    [LoggerMessage(1006, LogLevel.Information, "Shutting down: {Sessions} session(s) open")]
+    public static partial void ShuttingDown(ILogger logger, int sessions);
+
+    [LoggerMessage(1100, LogLevel.Error, "Session {SessionId}: storage failure")]
+    public static partial void StorageFailed(ILogger logger, Exception exception, string sessionId);
+
+    [LoggerMessage(1101, LogLevel.Error, "Session {SessionId} failed")]
+    public static partial void SessionFailed(ILogger logger, Exception exception, string sessionId);
+
+    [LoggerMessage(1102, LogLevel.Error, "Accepting connections on {Endpoint} failed")]
+    public static partial void AcceptFailed(ILogger logger, Exception exception, EndPoint? endpoint);
+}

@@ -1,0 +1,53 @@
+using Mailroom.Core.Storage;
+using Mailroom.Protocol.Addressing;
+using Mailroom.Protocol.Commands;
+using Mailroom.Protocol.Replies;
+
+namespace Mailroom.Server.Session;
+
+/// <summary>
+/// One mail transaction (RFC 5321 3.3): from MAIL to the end of DATA or the last BDAT, or RSET.
+/// Owns the store writer while BDAT chunks arrive and aborts it when the transaction ends early.
+/// </summary>
+internal sealed class MailTransaction(SmtpMailbox? sender, MailParameters parameters) : IAsyncDisposable
+{
+    private readonly HashSet<long> _mailboxIds = [];
+    private readonly List<EnvelopeRecipient> _recipients = [];
+
+    public SmtpMailbox? Sender { get; } = sender;
+
+    public MailParameters Parameters { get; } = parameters;
+
+    public IReadOnlyList<EnvelopeRecipient> Recipients => _recipients;
+
+    /// <summary>Every RCPT accepted, counting those that share a mailbox (the 100-recipient limit counts these).</summary>
+    public int AcceptedRecipientCount { get; private set; }
+
+    /// <summary>The message being received by BDAT, from the first chunk to the last.</summary>
+    public MessageSink? Sink { get; set; }
+
+    /// <summary>
+    /// Set when a BDAT chunk failed: later chunks are read and thrown away and get the same
+    /// answer, until LAST ends the transaction (RFC 3030 section 2).
+    /// </summary>
+    public SmtpReply? Failure { get; set; }
+
+    /// <summary>Adds a recipient; a mailbox reached twice gets the message once.</summary>
+    public void AddRecipient(MailboxRef mailbox, string address)
+    {
+        AcceptedRecipientCount++;
+        if (_mailboxIds.Add(mailbox.Id))
+        {
+            _recipients.Add(new EnvelopeRecipient(mailbox, address));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Sink is not null)
+        {
+            await Sink.DisposeAsync().ConfigureAwait(false);
+            Sink = null;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Storage;
+using Mailroom.Server.Dns;
+using Microsoft.Extensions.Logging;
+
+namespace Mailroom.Server.Session;
+
+/// <summary>What every session shares: settings, the store, and the services around it.</summary>
+public sealed class SmtpServices
+{
+    public SmtpServices(SmtpServerOptions options, IMailStore store, ILogger logger, IReverseDns? reverseDns = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        Store = store;
+        Logger = logger;
+        ReverseDns = reverseDns ?? (options.ReverseDnsLookup ? new SystemReverseDns(TimeSpan.FromSeconds(5)) : NoReverseDns.Instance);
+        Time = time ?? TimeProvider.System;
+        Recipients = new RecipientResolver(store, options.Postmaster);
+    }
+
+    public SmtpServerOptions Options { get; }
+
+    public IMailStore Store { get; }
+
+    public RecipientResolver Recipients { get; }
+
+    public IReverseDns ReverseDns { get; }
+
+    public ILogger Logger { get; }
+
+    public TimeProvider Time { get; }
+}

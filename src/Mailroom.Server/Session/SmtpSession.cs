@@ -1,0 +1,306 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Mailroom.Core.Storage;
+using Mailroom.Protocol.Commands;
+using Mailroom.Protocol.Replies;
+using Mailroom.Server.Handlers;
+using Microsoft.Extensions.Logging;
+
+namespace Mailroom.Server.Session;
+
+/// <summary>Where a connection comes from and arrives at.</summary>
+public sealed record ConnectionInfo(string SessionId, IPEndPoint Remote, IPEndPoint Local);
+
+/// <summary>Why a session ended.</summary>
+public enum SessionEnd
+{
+    Quit,
+    ClientClosed,
+    Timeout,
+    TooManyErrors,
+    Shutdown,
+}
+
+/// <summary>
+/// One SMTP conversation over a duplex pipe. The loop reads a line, checks it against the command
+/// table, and hands it to the verb's handler; replies are written to the pipe and flushed only
+/// when no further complete command is already buffered, so a pipelined group (RFC 2920) gets its
+/// replies in one batch.
+/// <para>
+/// Failures are handled in three places: protocol errors where <see cref="ReplyProtocolError"/>
+/// counts them; storage faults in <see cref="ReplyStorageFailure"/>; broken connections and bugs
+/// in the one catch of <see cref="RunAsync"/>.
+/// </para>
+/// </summary>
+public sealed partial class SmtpSession : IAsyncDisposable
+{
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly CancellationTokenSource _commandCts;
+    private readonly CancellationTokenSource _dataCts;
+    private readonly CancellationToken _graceful;
+    private LineReader _lineReader;
+    private bool _needMoreInput;
+    private int _protocolErrors;
+    private Task<string?>? _reverseName;
+
+    /// <param name="transport">The connection, as pipes.</param>
+    /// <param name="services">Settings and the store.</param>
+    /// <param name="connection">Addresses and the session id.</param>
+    /// <param name="graceful">Signalled when the server begins to shut down: an idle session ends with 421 4.3.2.</param>
+    /// <param name="hardStop">Signalled when the shutdown grace period is over: a transfer in progress is cut.</param>
+    public SmtpSession(IDuplexPipe transport, SmtpServices services, ConnectionInfo connection, CancellationToken graceful, CancellationToken hardStop)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _input = transport.Input;
+        _output = transport.Output;
+        Services = services;
+        Connection = connection;
+        _graceful = graceful;
+        _commandCts = CancellationTokenSource.CreateLinkedTokenSource(graceful, hardStop);
+        _dataCts = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+    }
+
+    public SmtpServices Services { get; }
+
+    public SmtpServerOptions Options => Services.Options;
+
+    public ConnectionInfo Connection { get; }
+
+    public SmtpState State { get; internal set; } = SmtpState.Connected;
+
+    /// <summary>The identity the client gave in HELO or EHLO.</summary>
+    public string? ClientIdentity { get; internal set; }
+
+    /// <summary>True after EHLO: the service extensions apply (RFC 5321 2.2.1).</summary>
+    public bool IsExtended { get; internal set; }
+
+    public int MessagesAccepted { get; internal set; }
+
+    internal MailTransaction? Transaction { get; set; }
+
+    internal bool QuitRequested { get; set; }
+
+    internal ILogger Logger => Services.Logger;
+
+    /// <summary>Runs the conversation to its end; never throws for anything the client does.</summary>
+    public async Task<SessionEnd> RunAsync()
+    {
+        var started = Services.Time.GetTimestamp();
+        Log.SessionStarted(Logger, Connection.SessionId, Connection.Remote, Connection.Local);
+        var end = SessionEnd.ClientClosed;
+        try
+        {
+            _reverseName = Services.ReverseDns.LookupAsync(Connection.Remote.Address, _dataCts.Token);
+            Reply(ReplyCatalogue.ServiceReady.Format(Options.HostName));
+            end = await CommandLoopAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            end = _graceful.IsCancellationRequested ? SessionEnd.Shutdown : SessionEnd.Timeout;
+            await TryFinalReplyAsync(end == SessionEnd.Shutdown
+                ? ReplyCatalogue.ShuttingDown.Format(Options.HostName)
+                : ReplyCatalogue.Timeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionClosedException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer reset the connection, or the transport is gone: nothing more can be said.
+            end = SessionEnd.ClientClosed;
+        }
+#pragma warning disable CA1031 // One top-level catch per connection: a bug ends this session, never the server.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SessionFailed(Logger, ex, Connection.SessionId);
+            end = SessionEnd.ClientClosed;
+            await TryFinalReplyAsync(ReplyCatalogue.StorageFailure).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Transaction is not null)
+            {
+                await Transaction.DisposeAsync().ConfigureAwait(false);
+                Transaction = null;
+            }
+        }
+
+        Log.SessionEnded(Logger, Connection.SessionId, end, MessagesAccepted, _protocolErrors, Services.Time.GetElapsedTime(started).TotalMilliseconds);
+        return end;
+    }
+
+    private async Task<SessionEnd> CommandLoopAsync()
+    {
+        while (true)
+        {
+            _graceful.ThrowIfCancellationRequested();
+            var next = await ReadCommandLineAsync().ConfigureAwait(false);
+            if (next.Closed)
+            {
+                return SessionEnd.ClientClosed;
+            }
+
+            if (next.Error is not null)
+            {
+                ReplyProtocolError(next.Error);
+            }
+            else
+            {
+                await DispatchAsync(next.Command!).ConfigureAwait(false);
+            }
+
+            if (QuitRequested)
+            {
+                await FlushAsync().ConfigureAwait(false);
+                return SessionEnd.Quit;
+            }
+
+            if (_protocolErrors >= Options.MaxProtocolErrors)
+            {
+                Reply(ReplyCatalogue.TooManyErrors);
+                await FlushAsync().ConfigureAwait(false);
+                return SessionEnd.TooManyErrors;
+            }
+        }
+    }
+
+    /// <summary>Checks the command table, then runs the verb's handler: the only dispatch on the verb.</summary>
+    private async Task DispatchAsync(SmtpCommand command)
+    {
+        var refusal = CommandTable.CheckSequence(command.Verb, State);
+        if (refusal is null && !IsExtended && command.Verb == SmtpVerb.Bdat)
+        {
+            // RFC 3030 and the other extensions exist only for a client that said EHLO (RFC 5321 2.2.1).
+            refusal = ReplyCatalogue.ExtensionsNeedEhlo;
+        }
+
+        if (refusal is not null)
+        {
+            if (command is BdatCommand bdat)
+            {
+                // The chunk follows the command whatever the answer: read it, or it would be taken for commands.
+                await DiscardAsync(bdat.ChunkSize).ConfigureAwait(false);
+            }
+
+            ReplyProtocolError(refusal.Arity == 0 ? refusal.Reply : refusal.Format(command.Verb.ToString().ToUpperInvariant()));
+            return;
+        }
+
+        var work = command switch
+        {
+            HeloCommand { Verb: SmtpVerb.Ehlo } ehlo => EhloHandler.HandleAsync(this, ehlo),
+            HeloCommand helo => HeloHandler.HandleAsync(this, helo),
+            MailCommand mail => MailHandler.HandleAsync(this, mail),
+            RcptCommand rcpt => RcptHandler.HandleAsync(this, rcpt),
+            BdatCommand bdat => BdatHandler.HandleAsync(this, bdat),
+            { Verb: SmtpVerb.Data } => DataHandler.HandleAsync(this),
+            { Verb: SmtpVerb.Rset } => RsetHandler.HandleAsync(this),
+            { Verb: SmtpVerb.Noop } => NoopHandler.HandleAsync(this),
+            { Verb: SmtpVerb.Quit } => QuitHandler.HandleAsync(this),
+            ArgumentCommand { Verb: SmtpVerb.Help } help => HelpHandler.HandleAsync(this, help),
+            ArgumentCommand { Verb: SmtpVerb.Vrfy } vrfy => VrfyHandler.HandleAsync(this, vrfy),
+            ArgumentCommand { Verb: SmtpVerb.Expn } expn => ExpnHandler.HandleAsync(this, expn),
+            _ => throw new InvalidOperationException($"No handler for {command.Verb}."),
+        };
+        await work.ConfigureAwait(false);
+    }
+
+    /// <summary>Queues a reply; it goes out with the next flush.</summary>
+    public void Reply(SmtpReply reply) => ReplyFormatter.Write(reply, _output);
+
+    /// <summary>Queues a reply to a protocol error and counts the error toward the session's budget.</summary>
+    internal void ReplyProtocolError(SmtpReply reply)
+    {
+        _protocolErrors++;
+        Reply(reply);
+    }
+
+    /// <summary>
+    /// The one place a storage fault becomes a reply: 451 4.3.0, or 452 4.3.1 when the store is
+    /// full. The detail goes to the log, never to the client.
+    /// </summary>
+    internal void ReplyStorageFailure(StorageException ex)
+    {
+        Log.StorageFailed(Logger, ex, Connection.SessionId);
+        Reply(ex.IsFull ? ReplyCatalogue.StorageFull : ReplyCatalogue.StorageFailure);
+    }
+
+    /// <summary>Ends the current transaction, aborting a store writer that was not committed.</summary>
+    internal async ValueTask ResetTransactionAsync()
+    {
+        if (Transaction is not null)
+        {
+            await Transaction.DisposeAsync().ConfigureAwait(false);
+            Transaction = null;
+        }
+
+        if (State is not SmtpState.Connected)
+        {
+            State = SmtpState.Greeted;
+        }
+    }
+
+    internal Task<string?> ReverseNameAsync() => _reverseName ?? Task.FromResult<string?>(null);
+
+    /// <summary>
+    /// Sends the queued replies. A shutdown does not interrupt it (a 250 already earned still goes
+    /// out); a client that stops reading is cut off after the command timeout.
+    /// </summary>
+    internal async ValueTask FlushAsync()
+    {
+        _dataCts.CancelAfter(Options.CommandTimeout);
+        try
+        {
+            var result = await _output.FlushAsync(_dataCts.Token).ConfigureAwait(false);
+            if (result.IsCompleted)
+            {
+                throw new ConnectionClosedException();
+            }
+        }
+        finally
+        {
+            _dataCts.TryReset();
+        }
+    }
+
+    private async ValueTask TryFinalReplyAsync(SmtpReply reply)
+    {
+        try
+        {
+            Reply(reply);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _output.FlushAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The peer is gone or not reading; the session ends either way.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _commandCts.Dispose();
+        _dataCts.Dispose();
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _output.CompleteAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>The peer closed the connection while the server still had something to say or read.</summary>
+public sealed class ConnectionClosedException : IOException
+{
+    public ConnectionClosedException()
+        : base("The connection was closed by the peer.")
+    {
+    }
+
+    public ConnectionClosedException(string message)
+        : base(message)
+    {
+    }
+
+    public ConnectionClosedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

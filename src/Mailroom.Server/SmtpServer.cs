@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Mailroom.Protocol.Replies;
+using Mailroom.Server.Session;
+
+namespace Mailroom.Server;
+
+/// <summary>
+/// The listeners: accepts connections, applies the connection caps, and runs one
+/// <see cref="SmtpSession"/> per connection on the thread pool (no thread per connection).
+/// Shutdown is graceful: stop accepting, let transfers in progress finish within the grace
+/// period, answer 421 4.3.2 to the rest.
+/// </summary>
+public sealed class SmtpServer : IAsyncDisposable
+{
+    private readonly SmtpServices _services;
+    private readonly ConnectionLimiter _limiter;
+    private readonly CancellationTokenSource _graceful = new();
+    private readonly CancellationTokenSource _hardStop = new();
+    private readonly ConcurrentDictionary<long, Task> _sessions = new();
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private long _nextConnection;
+    private bool _stopped;
+
+    public SmtpServer(SmtpServices services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        _services = services;
+        _limiter = new ConnectionLimiter(services.Options.MaxConnections, services.Options.MaxConnectionsPerAddress);
+    }
+
+    /// <summary>The addresses actually bound (a port of 0 becomes the port the system chose).</summary>
+    public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();
+
+    public int OpenSessions => _sessions.Count;
+
+    /// <summary>Binds every endpoint (failing before any is served if one cannot be bound) and starts accepting.</summary>
+    public void Start(IEnumerable<IPEndPoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        foreach (var endpoint in endpoints)
+        {
+            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
+
+                socket.Bind(endpoint);
+                socket.Listen(512);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            _listeners.Add(socket);
+            Log.Listening(_services.Logger, socket.LocalEndPoint!);
+        }
+
+        foreach (var listener in _listeners)
+        {
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_graceful.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_graceful.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // A connection reset before it was accepted, or the system ran out of sockets: keep listening.
+                Log.AcceptFailed(_services.Logger, ex, listener.LocalEndPoint);
+                continue;
+            }
+
+            var id = Interlocked.Increment(ref _nextConnection);
+            var task = ServeConnectionAsync(client);
+            _sessions[id] = task;
+            _ = task.ContinueWith(_ => _sessions.TryRemove(id, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeConnectionAsync(Socket socket)
+    {
+        await Task.Yield();
+        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        var refusal = _limiter.TryAcquire(remote.Address);
+        if (refusal is not null)
+        {
+            Log.ConnectionRefused(_services.Logger, remote, refusal.Lines[0]);
+            await RefuseAsync(socket, refusal).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            socket.NoDelay = true;
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            await using (stream.ConfigureAwait(false))
+            {
+                var transport = new DuplexPipe(
+                    PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true)),
+                    PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+                var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!);
+                var session = new SmtpSession(transport, _services, info, _graceful.Token, _hardStop.Token);
+                await using (session.ConfigureAwait(false))
+                {
+                    await session.RunAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _limiter.Release(remote.Address);
+        }
+    }
+
+    private static async Task RefuseAsync(Socket socket, SmtpReply reply)
+    {
+        using (socket)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(reply.ToString()), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The client is gone already.
+            }
+        }
+    }
+
+    private static string NewSessionId() => Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
+
+    /// <summary>Stops accepting, lets transfers finish within the grace period, then ends every session.</summary>
+    public async Task StopAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        Log.ShuttingDown(_services.Logger, _sessions.Count);
+        await _graceful.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        var all = Task.WhenAll(_sessions.Values);
+        if (await Task.WhenAny(all, Task.Delay(_services.Options.ShutdownGracePeriod, _services.Time)).ConfigureAwait(false) != all)
+        {
+            await _hardStop.CancelAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await all.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
+        {
+            // Sessions end on their own terms; anything they throw was already logged.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _graceful.Dispose();
+        _hardStop.Dispose();
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,71 @@
+namespace Mailroom.Server;
+
+/// <summary>
+/// The receiver's settings, bound from the configuration section <c>Smtp</c>. Every limit has
+/// the RFC's value or a common production value by default; see docs/CONFIGURATION.md.
+/// </summary>
+public sealed class SmtpServerOptions
+{
+    /// <summary>The name the server gives itself in the greeting, EHLO and Received headers.</summary>
+    public string HostName { get; set; } = "localhost";
+
+    /// <summary>RFC 1870: the largest message accepted, in octets, advertised with SIZE.</summary>
+    public long MaxMessageSize { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted; more get 452 4.5.3.</summary>
+    public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>RFC 5321 4.5.3.1.4: 512 octets including CRLF; may be raised, never lowered below 512.</summary>
+    public int MaxCommandLineLength { get; set; } = 512;
+
+    /// <summary>RFC 5321 4.5.3.1.6: 1000 octets including CRLF; may be raised, never lowered below 1000.</summary>
+    public int MaxTextLineLength { get; set; } = 1000;
+
+    /// <summary>After this many protocol errors in one session the server answers 421 4.7.0 and closes.</summary>
+    public int MaxProtocolErrors { get; set; } = 10;
+
+    /// <summary>RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for the next command.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>RFC 5321 4.5.3.2.5: 3 minutes for each block of data during DATA or BDAT.</summary>
+    public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Connections served at once; further ones get 421 4.3.2.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>Connections from one client address at once; further ones get 421 4.7.0.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 20;
+
+    /// <summary>On shutdown, how long a transfer in progress may take to finish before it is cut.</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Look up the client's host name for the Received header (RFC 5321 4.4).</summary>
+    public bool ReverseDnsLookup { get; set; } = true;
+
+    /// <summary>The mailbox postmaster mail goes to when a domain has no postmaster account of its own.</summary>
+    public string? Postmaster { get; set; }
+
+    /// <summary>Rejects settings that would break the protocol rather than failing later.</summary>
+    public void Validate()
+    {
+        if (MaxCommandLineLength < 512)
+        {
+            throw new ArgumentException("Smtp:MaxCommandLineLength must be at least 512 (RFC 5321 4.5.3.1.4).");
+        }
+
+        if (MaxTextLineLength < 1000)
+        {
+            throw new ArgumentException("Smtp:MaxTextLineLength must be at least 1000 (RFC 5321 4.5.3.1.6).");
+        }
+
+        if (MaxRecipients < 1 || MaxMessageSize < 1 || MaxProtocolErrors < 1 || MaxConnections < 1 || MaxConnectionsPerAddress < 1)
+        {
+            throw new ArgumentException("Smtp limits must be positive.");
+        }
+
+        if (CommandTimeout <= TimeSpan.Zero || DataTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("Smtp timeouts must be positive.");
+        }
+    }
+}
