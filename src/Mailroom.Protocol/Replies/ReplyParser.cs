@@ -1,0 +1,59 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Mailroom.Protocol.Replies;
+
+/// <summary>
+/// Reads replies off the wire (the client's side of RFC 5321 4.2): <c>Reply-line = *( Reply-code
+/// "-" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF</c>. With
+/// <paramref name="enhanced"/> set, a leading RFC 3463 code on each line is split off.
+/// "Incomplete" consumes nothing.
+/// </summary>
+public static class ReplyParser
+{
+    /// <summary>RFC 5321 4.5.3.1.5: a reply line is at most 512 octets including CRLF.</summary>
+    public const int MaxReplyLine = 512;
+
+    public static bool TryParse(ref ReadOnlySequence<byte> buffer, bool enhanced, out SmtpReply? reply)
+    {
+        reply = null;
+        var reader = new SequenceReader<byte>(buffer);
+        var lines = new List<string>();
+        int? code = null;
+        EnhancedStatusCode? enh = null;
+        while (reader.TryReadTo(out ReadOnlySequence<byte> raw, (byte)'\n'))
+        {
+            var line = Encoding.UTF8.GetString(raw).TrimEnd('\r');
+            if (line.Length < 3 || !int.TryParse(line.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var lineCode) ||
+                (code is not null && code != lineCode) || (line.Length > 3 && line[3] is not (' ' or '-')))
+            {
+                throw new FormatException($"Not an SMTP reply line: '{line}'.");
+            }
+
+            code = lineCode;
+            var text = line.Length > 4 ? line[4..] : string.Empty;
+            var space = text.IndexOf(' ', StringComparison.Ordinal);
+            if (enhanced && EnhancedStatusCode.TryParse(space < 0 ? text : text[..space], out var parsed) && parsed.Class == lineCode / 100)
+            {
+                enh = parsed;
+                text = space < 0 ? string.Empty : text[(space + 1)..];
+            }
+
+            lines.Add(text);
+            if (line.Length == 3 || line[3] == ' ')
+            {
+                buffer = buffer.Slice(reader.Position);
+                reply = new SmtpReply(lineCode, enh, lines);
+                return true;
+            }
+        }
+
+        if (reader.Remaining > MaxReplyLine * 64)
+        {
+            throw new FormatException("The reply is too long.");
+        }
+
+        return false;
+    }
+}
