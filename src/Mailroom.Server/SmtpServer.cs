@@ -114,11 +114,11 @@ public sealed class SmtpServer : IAsyncDisposable
             return;
         }
 
-        try
+        socket.NoDelay = true;
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        await using (stream.ConfigureAwait(false))
         {
-            socket.NoDelay = true;
-            var stream = new NetworkStream(socket, ownsSocket: true);
-            await using (stream.ConfigureAwait(false))
+            try
             {
                 var transport = new DuplexPipe(
                     PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true)),
@@ -130,10 +130,11 @@ public sealed class SmtpServer : IAsyncDisposable
                     await session.RunAsync().ConfigureAwait(false);
                 }
             }
-        }
-        finally
-        {
-            _limiter.Release(remote.Address);
+            finally
+            {
+                // Released before the socket closes, so a client that sees the close may connect again at once.
+                _limiter.Release(remote.Address);
+            }
         }
     }
 

@@ -1,0 +1,118 @@
+using System.Net.Sockets;
+using System.Text;
+using Mailroom.Core.Accounts;
+using Mailroom.Storage.Sqlite;
+using MailKit.Net.Smtp;
+using MimeKit;
+
+namespace Mailroom.Server.Tests.Integration;
+
+/// <summary>What a real server process keeps when it is killed, and what it costs in memory.</summary>
+public sealed class CrashTests : IAsyncLifetime
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("mailroom-crash-").FullName;
+
+    public async ValueTask InitializeAsync()
+    {
+        await using var store = await SqliteMailStore.OpenAsync(_folder, CancellationToken.None);
+        await store.AddDomainAsync("example.test", CancellationToken.None);
+        var hasher = new PasswordHasher(iterations: 1000);
+        await store.AddAccountAsync("alice@example.test", hasher.Hash("secret"), CancellationToken.None);
+        await store.AddAccountAsync("bob@example.test", hasher.Hash("secret"), CancellationToken.None);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Directory.Delete(_folder, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task<List<(string Id, string Subject)>> SendAsync(ServerProcess server, int connection, int count)
+    {
+        var sent = new List<(string, string)>();
+        using var client = new SmtpClient();
+        await client.ConnectAsync("127.0.0.1", server.Endpoint.Port, MailKit.Security.SecureSocketOptions.None);
+        for (var i = 0; i < count; i++)
+        {
+            var subject = $"crash test {connection}/{i}";
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("load@remote.test"));
+            message.To.Add(MailboxAddress.Parse(i % 2 == 0 ? "alice@example.test" : "bob@example.test"));
+            message.Subject = subject;
+            message.Body = new TextPart("plain") { Text = string.Concat(Enumerable.Repeat($"{subject} body line\r\n", 20)) };
+            var response = await client.SendAsync(message);
+            sent.Add((response[(response.LastIndexOf(' ') + 1)..], subject));
+        }
+
+        return sent;
+    }
+
+    [Fact]
+    public async Task Every_acknowledged_message_survives_sigkill_right_after_its_250()
+    {
+        var acknowledged = new List<(string Id, string Subject)>();
+        for (var round = 0; round < 2; round++)
+        {
+            await using var server = await ServerProcess.StartAsync(_folder);
+            var batches = await Task.WhenAll(Enumerable.Range(0, 4).Select(c => SendAsync(server, (round * 10) + c, 10)));
+
+            // No QUIT, no shutdown: the process dies the moment the last 250 is read.
+            await server.KillAsync();
+            acknowledged.AddRange(batches.SelectMany(b => b));
+        }
+
+        await using var store = await SqliteMailStore.OpenAsync(_folder, CancellationToken.None);
+        var stored = await store.ListMessagesAsync(null, CancellationToken.None);
+        Assert.Equal(80, acknowledged.Count);
+        Assert.Equal(acknowledged.Select(a => a.Id).Order(), stored.Select(s => s.MessageId).Order());
+        foreach (var (id, subject) in acknowledged)
+        {
+            Assert.Equal(subject, stored.Single(s => s.MessageId == id).Subject);
+            await using var body = await store.OpenMessageAsync(id, CancellationToken.None);
+            var parsed = await MimeMessage.LoadAsync(body!);
+            Assert.StartsWith(subject, parsed.TextBody, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_100_mb_message_streams_through_without_100_mb_of_server_memory()
+    {
+        const long size = 100L * 1024 * 1024;
+        await using var server = await ServerProcess.StartAsync(_folder, new Dictionary<string, string> { ["MAILROOM__Smtp__MaxMessageSize"] = (2 * size).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await using (var warm = await RawClient.ConnectAsync(server.Endpoint))
+        {
+            Assert.Equal(220, (await warm.ReadReplyAsync())!.Code);
+            Assert.Equal(250, (await warm.CommandAsync("EHLO warm.test")).Code);
+        }
+
+        var before = server.PeakResidentBytes();
+        await using var client = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+        Assert.Equal(250, (await client.CommandAsync("EHLO big.test")).Code);
+        Assert.Equal(250, (await client.CommandAsync("MAIL FROM:<big@remote.test> SIZE=" + size)).Code);
+        Assert.Equal(250, (await client.CommandAsync("RCPT TO:<alice@example.test>")).Code);
+        Assert.Equal(354, (await client.CommandAsync("DATA")).Code);
+        var line = Encoding.ASCII.GetBytes(new string('x', 1022) + "\r\n");
+        var block = new byte[line.Length * 1024];
+        for (var i = 0; i < 1024; i++)
+        {
+            line.CopyTo(block, i * line.Length);
+        }
+
+        await client.SendAsync(Encoding.ASCII.GetBytes("Subject: big\r\n\r\n"));
+        for (long sent = 0; sent < size; sent += block.Length)
+        {
+            await client.SendAsync(block);
+        }
+
+        var reply = await client.CommandAsync(".");
+        Assert.Equal(250, reply.Code);
+        var growth = server.PeakResidentBytes() - before;
+        Assert.True(growth < 40L * 1024 * 1024, $"the server's peak RSS grew by {growth / 1024 / 1024} MiB for a 100 MiB message");
+
+        await server.KillAsync();
+        await using var store = await SqliteMailStore.OpenAsync(_folder, CancellationToken.None);
+        var summary = Assert.Single(await store.ListMessagesAsync(null, CancellationToken.None));
+        Assert.True(summary.Size > size, $"stored {summary.Size} octets");
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Mailroom.Core.Accounts;
+using Mailroom.Server.Dns;
+using Mailroom.Server.Session;
+using Mailroom.Storage.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mailroom.Server.Tests.Integration;
+
+/// <summary>
+/// A real server on 127.0.0.1 port 0 over a real SQLite store in a temporary folder, with the
+/// domain example.test and the accounts alice and bob. Everything it makes goes when it is disposed.
+/// </summary>
+public sealed class LoopbackServer : IAsyncDisposable
+{
+    private LoopbackServer(string folder, SqliteMailStore store, SmtpServer server, SmtpServerOptions options)
+    {
+        Folder = folder;
+        Store = store;
+        Server = server;
+        Options = options;
+    }
+
+    public string Folder { get; }
+
+    public SqliteMailStore Store { get; }
+
+    public SmtpServer Server { get; }
+
+    public SmtpServerOptions Options { get; }
+
+    public IPEndPoint Endpoint => Server.Endpoints[0];
+
+    public int Port => Endpoint.Port;
+
+    public static async Task<LoopbackServer> StartAsync(SmtpServerOptions? options = null)
+    {
+        options ??= new SmtpServerOptions();
+        options.HostName = "mx.example.test";
+        options.ReverseDnsLookup = false;
+        var folder = Directory.CreateTempSubdirectory("mailroom-test-").FullName;
+        var store = await SqliteMailStore.OpenAsync(folder, CancellationToken.None);
+        await store.AddDomainAsync("example.test", CancellationToken.None);
+        await store.AddDomainAsync("例子.测试", CancellationToken.None);
+        var hasher = new PasswordHasher(iterations: 1000);
+        foreach (var user in new[] { "alice@example.test", "bob@example.test", "用户@例子.测试" })
+        {
+            await store.AddAccountAsync(user, hasher.Hash("secret"), CancellationToken.None);
+        }
+
+        var server = new SmtpServer(new SmtpServices(options, store, NullLogger.Instance, NoReverseDns.Instance));
+        server.Start([new IPEndPoint(IPAddress.Loopback, 0)]);
+        return new LoopbackServer(folder, store, server, options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Store.DisposeAsync();
+        Directory.Delete(Folder, recursive: true);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Mailroom.Protocol.Replies;
+
+namespace Mailroom.Server.Tests.Integration;
+
+/// <summary>A client that writes exactly the bytes a test gives it, for what no polite client would send.</summary>
+public sealed class RawClient : IAsyncDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private ReadOnlySequence<byte> _pending = ReadOnlySequence<byte>.Empty;
+
+    private RawClient(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+    }
+
+    public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(endpoint);
+        return new RawClient(tcp);
+    }
+
+    public async Task SendAsync(string text) => await SendAsync(Encoding.UTF8.GetBytes(text));
+
+    public async Task SendAsync(ReadOnlyMemory<byte> bytes) => await _stream.WriteAsync(bytes);
+
+    /// <summary>The next reply, or null when the server closed the connection first.</summary>
+    public async Task<SmtpReply?> ReadReplyAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var buffer = _pending;
+            if (ReplyParser.TryParse(ref buffer, enhanced: true, out var reply))
+            {
+                _pending = new ReadOnlySequence<byte>(buffer.ToArray());
+                return reply;
+            }
+
+            var read = await _stream.ReadAsync(_buffer, cts.Token);
+            if (read == 0)
+            {
+                return null;
+            }
+
+            _pending = new ReadOnlySequence<byte>([.. _pending.ToArray(), .. _buffer.AsSpan(0, read)]);
+        }
+    }
+
+    public async Task<SmtpReply> CommandAsync(string line)
+    {
+        await SendAsync(line + "\r\n");
+        return await ReadReplyAsync() ?? throw new EndOfStreamException($"The server closed the connection after '{line}'.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync();
+        _tcp.Dispose();
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Mailroom.Server.Tests.Integration;
+
+/// <summary>
+/// <c>mailroom serve</c> as a real process on 127.0.0.1 port 0, for what only a process can show:
+/// a SIGKILL, and the memory the whole server uses.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, IPEndPoint endpoint)
+    {
+        _process = process;
+        Endpoint = endpoint;
+    }
+
+    public IPEndPoint Endpoint { get; }
+
+    public int Id => _process.Id;
+
+    public static async Task<ServerProcess> StartAsync(string dataFolder, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "serve", "--data", dataFolder, "--smtp", "127.0.0.1:0", "--domain", "example.test" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["MAILROOM__Smtp__ReverseDnsLookup"] = "false";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                listening.TrySetException(new InvalidOperationException("mailroom serve exited:\n" + string.Join('\n', output)));
+                return;
+            }
+
+            output.Enqueue(e.Data);
+            var match = ListeningLine().Match(e.Data);
+            if (match.Success)
+            {
+                listening.TrySetResult(IPEndPoint.Parse(match.Groups[1].Value));
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var endpoint = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            return new ServerProcess(process, endpoint);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, no buffer is flushed.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>The peak resident set size (VmHWM) of the process, in bytes.</summary>
+    public long PeakResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"Listening for SMTP on (\S+)")]
+    private static partial Regex ListeningLine();
+}
