@@ -56,6 +56,12 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         Length += data.Length;
     }
 
+    /// <remarks>
+    /// RFC 5321 6.1: "When the receiver-SMTP accepts a piece of mail (by sending a "250 OK"
+    /// message in response to DATA), it is accepting responsibility for delivering or relaying
+    /// the message. ... It MUST NOT lose the message for frivolous reasons, such as because the
+    /// host later crashes". So nothing here returns before file, name and rows are on disk.
+    /// </remarks>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         var file = Open();

@@ -20,8 +20,8 @@ internal static class SubjectReader
             var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 16 * 1024, useAsync: true);
             await using (file.ConfigureAwait(false))
             {
-                // RFC 5322 3.6.5 allows at most one Subject; RFC 2047 encoded-words are decoded by
-                // Header.Value.
+                // RFC 5322 3.6.5: subject = "Subject:" unstructured CRLF, so folding is
+                // undone; RFC 2047 encoded-words are decoded by Header.Value.
                 var headers = await HeaderList.LoadAsync(file, cancellationToken).ConfigureAwait(false);
                 var subject = headers[HeaderId.Subject];
                 return subject?.Trim();
