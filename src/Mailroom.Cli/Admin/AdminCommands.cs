@@ -8,5 +8,8 @@ public static class AdminCommands
     public static void AddTo(RootCommand root)
     {
         ArgumentNullException.ThrowIfNull(root);
+        root.Subcommands.Add(DomainCommands.Create());
+        root.Subcommands.Add(UserCommands.Create());
+        root.Subcommands.Add(MailCommands.Create());
     }
 }

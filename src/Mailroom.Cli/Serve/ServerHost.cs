@@ -36,7 +36,7 @@ public static class ServerHost
 }
 
 /// <summary>Opens the store, makes sure the configured domains exist, and runs the listeners.</summary>
-internal sealed partial class MailServerService(ServerSettings settings, ILoggerFactory loggers) : IHostedService
+internal sealed partial class MailServerService(ServerSettings settings, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger("Mailroom.Server");
     private SqliteMailStore? _store;
@@ -56,16 +56,21 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         _server.Start(settings.Listen);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>A graceful stop: the listeners drain (see <see cref="SmtpServer.StopAsync"/>), then the store closes.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
+
+    public async ValueTask DisposeAsync()
     {
         if (_server is not null)
         {
             await _server.DisposeAsync().ConfigureAwait(false);
+            _server = null;
         }
 
         if (_store is not null)
         {
             await _store.DisposeAsync().ConfigureAwait(false);
+            _store = null;
         }
     }
 

@@ -92,7 +92,7 @@ public sealed class CrashTests : IAsyncLifetime
         Assert.Equal(250, (await client.CommandAsync("MAIL FROM:<big@remote.test> SIZE=" + size)).Code);
         Assert.Equal(250, (await client.CommandAsync("RCPT TO:<alice@example.test>")).Code);
         Assert.Equal(354, (await client.CommandAsync("DATA")).Code);
-        var line = Encoding.ASCII.GetBytes(new string('x', 1022) + "\r\n");
+        var line = Encoding.ASCII.GetBytes(new string('x', 998) + "\r\n");
         var block = new byte[line.Length * 1024];
         for (var i = 0; i < 1024; i++)
         {

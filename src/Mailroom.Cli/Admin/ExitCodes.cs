@@ -1,0 +1,19 @@
+namespace Mailroom.Cli.Admin;
+
+/// <summary>Exit codes from sysexits.h, so scripts can tell a typo from a broken disk.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>EX_USAGE: the command was used incorrectly (a malformed argument, no terminal to prompt on).</summary>
+    public const int Usage = 64;
+
+    /// <summary>EX_DATAERR: the input was wrong (a duplicate, a domain still in use, an unknown message id, a bad password).</summary>
+    public const int DataError = 65;
+
+    /// <summary>EX_NOUSER: no such user or domain.</summary>
+    public const int NoUser = 67;
+
+    /// <summary>EX_IOERR: the store failed.</summary>
+    public const int IoError = 74;
+}

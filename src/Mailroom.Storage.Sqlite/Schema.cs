@@ -1,0 +1,105 @@
+using Mailroom.Core.Storage;
+
+using Microsoft.Data.Sqlite;
+
+namespace Mailroom.Storage.Sqlite;
+
+/// <summary>
+/// Versioned schema migrations. Each entry moves the database from version N-1 to N and is
+/// applied in the same transaction that records N in <c>schema_version</c>, so a crash leaves
+/// the database at a whole version. Migrations are append-only: never edit a shipped one.
+/// </summary>
+internal static class Schema
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: directory and messages. Addresses and domain names are stored lower-cased by the
+        // code (ToLowerInvariant), so plain UNIQUE constraints compare them case-insensitively.
+        // Message bodies live in files (body_path, relative to the data folder), not in the DB.
+        // Times are ISO 8601 UTC text of fixed width, so text order is time order.
+        """
+        CREATE TABLE domains (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_utc TEXT NOT NULL
+        );
+
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL UNIQUE,
+            domain_id INTEGER NOT NULL REFERENCES domains (id) ON DELETE RESTRICT,
+            password_hash TEXT NOT NULL,
+            created_utc TEXT NOT NULL
+        );
+        CREATE INDEX accounts_domain ON accounts (domain_id);
+
+        -- A personal mailbox belongs to an account; a system mailbox (postmaster) to none.
+        CREATE TABLE mailboxes (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE
+        );
+        CREATE INDEX mailboxes_account ON mailboxes (account_id);
+
+        CREATE TABLE messages (
+            id TEXT PRIMARY KEY,
+            sender TEXT NOT NULL,
+            received_utc TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            subject TEXT,
+            body_path TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX messages_received ON messages (received_utc);
+
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+            recipient TEXT NOT NULL,
+            UNIQUE (message_id, mailbox_id)
+        );
+        CREATE INDEX deliveries_mailbox ON deliveries (mailbox_id);
+        """,
+    ];
+
+    public static int CurrentVersion => Migrations.Length;
+
+    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        // BEGIN IMMEDIATE: two processes opening a fresh database at once migrate one after the other.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        await ExecuteAsync(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_utc TEXT NOT NULL);", cancellationToken).ConfigureAwait(false);
+
+        using var read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version;";
+        var version = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > CurrentVersion)
+        {
+            throw new StorageException(
+                $"The database schema is version {version}, but this Mailroom knows versions up to {CurrentVersion}; upgrade Mailroom to open it.");
+        }
+
+        for (var next = version + 1; next <= CurrentVersion; next++)
+        {
+            await ExecuteAsync(connection, transaction, Migrations[next - 1], cancellationToken).ConfigureAwait(false);
+            using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO schema_version (version, applied_utc) VALUES ($version, $now);";
+            record.Parameters.AddWithValue("$version", next);
+            record.Parameters.AddWithValue("$now", Time.Format(DateTimeOffset.UtcNow));
+            await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        transaction.Commit();
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

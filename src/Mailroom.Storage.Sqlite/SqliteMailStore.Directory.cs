@@ -1,0 +1,335 @@
+using Mailroom.Core.Storage;
+
+using Microsoft.Data.Sqlite;
+
+namespace Mailroom.Storage.Sqlite;
+
+/// <summary>Domains, accounts and mailboxes (<see cref="IDirectoryStore"/>).</summary>
+public sealed partial class SqliteMailStore
+{
+    public const string InboxName = "INBOX";
+
+    public Task<bool> AddDomainAsync(string domain, CancellationToken cancellationToken)
+    {
+        var name = NormalizeDomain(domain);
+        return StorageFaults.RunAsync("adding a domain", async () =>
+        {
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "INSERT OR IGNORE INTO domains (name, created_utc) VALUES ($name, $now);";
+                command.Parameters.AddWithValue("$name", name);
+                command.Parameters.AddWithValue("$now", Time.Format(DateTimeOffset.UtcNow));
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            }
+        });
+    }
+
+    public Task<bool> RemoveDomainAsync(string domain, CancellationToken cancellationToken)
+    {
+        var name = NormalizeDomain(domain);
+        return StorageFaults.RunAsync("removing a domain", async () =>
+        {
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+                using var count = connection.CreateCommand();
+                count.Transaction = transaction;
+                count.CommandText = "SELECT COUNT(*) FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE d.name = $name;";
+                count.Parameters.AddWithValue("$name", name);
+                var accounts = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                if (accounts > 0)
+                {
+                    throw new DirectoryConflictException(
+                        $"domain {name} still has {accounts} account(s); remove them first with `mailroom user remove`");
+                }
+
+                using var delete = connection.CreateCommand();
+                delete.Transaction = transaction;
+                delete.CommandText = "DELETE FROM domains WHERE name = $name;";
+                delete.Parameters.AddWithValue("$name", name);
+                var removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+                transaction.Commit();
+                return removed;
+            }
+        });
+    }
+
+    public Task<IReadOnlyList<string>> ListDomainsAsync(CancellationToken cancellationToken) =>
+        QueryAsync("listing domains", "SELECT name FROM domains ORDER BY name;", null, static r => r.GetString(0), cancellationToken);
+
+    public async Task<bool> IsLocalDomainAsync(string domain, CancellationToken cancellationToken)
+    {
+        var name = NormalizeDomain(domain);
+        var rows = await QueryAsync(
+            "looking up a domain",
+            "SELECT 1 FROM domains WHERE name = $name;",
+            c => c.Parameters.AddWithValue("$name", name),
+            static _ => true,
+            cancellationToken).ConfigureAwait(false);
+        return rows.Count > 0;
+    }
+
+    public Task<Account> AddAccountAsync(string address, string passwordHash, CancellationToken cancellationToken)
+    {
+        var normalized = NormalizeAddress(address, out var domain);
+        ArgumentException.ThrowIfNullOrEmpty(passwordHash);
+        return StorageFaults.RunAsync("adding an account", async () =>
+        {
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+                using var findDomain = connection.CreateCommand();
+                findDomain.Transaction = transaction;
+                findDomain.CommandText = "SELECT id FROM domains WHERE name = $name;";
+                findDomain.Parameters.AddWithValue("$name", domain);
+                if (await findDomain.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long domainId)
+                {
+                    throw new DirectoryConflictException(
+                        $"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
+                }
+
+                var created = DateTimeOffset.UtcNow;
+                using var insert = connection.CreateCommand();
+                insert.Transaction = transaction;
+                insert.CommandText = """
+                    INSERT INTO accounts (address, domain_id, password_hash, created_utc)
+                    VALUES ($address, $domain, $hash, $now) RETURNING id;
+                    """;
+                insert.Parameters.AddWithValue("$address", normalized);
+                insert.Parameters.AddWithValue("$domain", domainId);
+                insert.Parameters.AddWithValue("$hash", passwordHash);
+                insert.Parameters.AddWithValue("$now", Time.Format(created));
+                var accountId = await ExecuteUniqueAsync(insert, $"account {normalized} already exists", cancellationToken).ConfigureAwait(false);
+
+                using var mailbox = connection.CreateCommand();
+                mailbox.Transaction = transaction;
+                mailbox.CommandText = "INSERT INTO mailboxes (address, name, account_id) VALUES ($address, $name, $account) RETURNING id;";
+                mailbox.Parameters.AddWithValue("$address", normalized);
+                mailbox.Parameters.AddWithValue("$name", InboxName);
+                mailbox.Parameters.AddWithValue("$account", accountId);
+                _ = await ExecuteUniqueAsync(mailbox, $"address {normalized} is already used by a system mailbox", cancellationToken).ConfigureAwait(false);
+
+                transaction.Commit();
+                return new Account(accountId, normalized, passwordHash, Time.Parse(Time.Format(created)));
+            }
+        });
+    }
+
+    public Task<bool> SetPasswordHashAsync(string address, string passwordHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentException.ThrowIfNullOrEmpty(passwordHash);
+        var normalized = Normalize(address);
+        return StorageFaults.RunAsync("changing a password", async () =>
+        {
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "UPDATE accounts SET password_hash = $hash WHERE address = $address;";
+                command.Parameters.AddWithValue("$hash", passwordHash);
+                command.Parameters.AddWithValue("$address", normalized);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            }
+        });
+    }
+
+    public Task<bool> RemoveAccountAsync(string address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var normalized = Normalize(address);
+        return StorageFaults.RunAsync("removing an account", async () =>
+        {
+            var orphanedBodies = new List<string>();
+            bool removed;
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+
+                // Messages that only this account's mailboxes hold go with it; the cascade from
+                // accounts removes its mailboxes and their deliveries.
+                using var collect = connection.CreateCommand();
+                collect.Transaction = transaction;
+                collect.CommandText = """
+                    CREATE TEMP TABLE IF NOT EXISTS removed_candidates (id TEXT PRIMARY KEY);
+                    DELETE FROM removed_candidates;
+                    INSERT OR IGNORE INTO removed_candidates (id)
+                        SELECT d.message_id FROM deliveries d
+                        JOIN mailboxes mb ON mb.id = d.mailbox_id
+                        JOIN accounts a ON a.id = mb.account_id
+                        WHERE a.address = $address;
+                    """;
+                collect.Parameters.AddWithValue("$address", normalized);
+                await collect.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+                using var delete = connection.CreateCommand();
+                delete.Transaction = transaction;
+                delete.CommandText = "DELETE FROM accounts WHERE address = $address;";
+                delete.Parameters.AddWithValue("$address", normalized);
+                removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+
+                using var prune = connection.CreateCommand();
+                prune.Transaction = transaction;
+                prune.CommandText = """
+                    DELETE FROM messages
+                    WHERE id IN (SELECT id FROM removed_candidates)
+                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)
+                    RETURNING body_path;
+                    """;
+                using (var reader = await prune.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        orphanedBodies.Add(reader.GetString(0));
+                    }
+                }
+
+                using var clear = connection.CreateCommand();
+                clear.Transaction = transaction;
+                clear.CommandText = "DELETE FROM removed_candidates;";
+                await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                transaction.Commit();
+            }
+
+            // After the commit: a crash before these deletes leaves files the sweep removes.
+            foreach (var body in orphanedBodies)
+            {
+                File.Delete(_bodies.FullPath(body));
+            }
+
+            return removed;
+        });
+    }
+
+    public Task<Account?> FindAccountAsync(string address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var normalized = Normalize(address);
+        return StorageFaults.RunAsync("looking up an account", async () =>
+        {
+            var rows = await QueryAsync(
+                "looking up an account",
+                "SELECT id, address, password_hash, created_utc FROM accounts WHERE address = $address;",
+                c => c.Parameters.AddWithValue("$address", normalized),
+                ReadAccount,
+                cancellationToken).ConfigureAwait(false);
+            return rows.Count > 0 ? rows[0] : null;
+        });
+    }
+
+    public Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken cancellationToken) =>
+        QueryAsync("listing accounts", "SELECT id, address, password_hash, created_utc FROM accounts ORDER BY address;", null, ReadAccount, cancellationToken);
+
+    public Task<MailboxRef?> FindMailboxAsync(string address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var normalized = Normalize(address);
+        return StorageFaults.RunAsync("looking up a mailbox", async () =>
+        {
+            var rows = await QueryAsync(
+                "looking up a mailbox",
+                "SELECT id, address, name FROM mailboxes WHERE address = $address;",
+                c => c.Parameters.AddWithValue("$address", normalized),
+                ReadMailbox,
+                cancellationToken).ConfigureAwait(false);
+            return rows.Count > 0 ? rows[0] : null;
+        });
+    }
+
+    public Task<MailboxRef> EnsureSystemMailboxAsync(string address, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        var normalized = Normalize(address);
+        return StorageFaults.RunAsync("creating a system mailbox", async () =>
+        {
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                // INSERT OR IGNORE then SELECT: two sessions racing to create it both end up
+                // with the one row.
+                using var command = connection.CreateCommand();
+                command.CommandText = """
+                    INSERT OR IGNORE INTO mailboxes (address, name, account_id) VALUES ($address, $name, NULL);
+                    SELECT id, address, name FROM mailboxes WHERE address = $address;
+                    """;
+                command.Parameters.AddWithValue("$address", normalized);
+                command.Parameters.AddWithValue("$name", InboxName);
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                    ? ReadMailbox(reader)
+                    : throw new StorageException($"system mailbox {normalized} vanished while it was created");
+            }
+        });
+    }
+
+    private static Account ReadAccount(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), Time.Parse(reader.GetString(3)));
+
+    private static MailboxRef ReadMailbox(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+
+    private static async Task<long> ExecuteUniqueAsync(SqliteCommand command, string conflict, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (SqliteException exception) when (StorageFaults.IsUniqueViolation(exception))
+        {
+            throw new DirectoryConflictException(conflict, exception);
+        }
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(
+        string operation,
+        string sql,
+        Action<SqliteCommand>? bind,
+        Func<SqliteDataReader, T> read,
+        CancellationToken cancellationToken)
+    {
+        return await StorageFaults.RunAsync(operation, async () =>
+        {
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                bind?.Invoke(command);
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                var rows = new List<T>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(read(reader));
+                }
+
+                return (IReadOnlyList<T>)rows;
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private static string NormalizeDomain(string domain)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(domain);
+        return Normalize(domain);
+    }
+
+    /// <summary>local-part@domain (RFC 5321 4.1.2 Mailbox); the domain is after the last '@', since a quoted local part may hold one.</summary>
+    private static string NormalizeAddress(string address, out string domain)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var normalized = Normalize(address);
+        var at = normalized.LastIndexOf('@');
+        if (at <= 0 || at == normalized.Length - 1)
+        {
+            throw new ArgumentException($"'{address}' is not an address of the form local-part@domain.", nameof(address));
+        }
+
+        domain = normalized[(at + 1)..];
+        return normalized;
+    }
+}

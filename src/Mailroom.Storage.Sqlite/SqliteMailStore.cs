@@ -1,0 +1,160 @@
+using Mailroom.Core.Storage;
+
+using Microsoft.Data.Sqlite;
+
+namespace Mailroom.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: <c>mailroom.db</c> (SQLite, WAL) and the message bodies as files beside it.
+/// Thread-safe: each operation takes its own connection from Microsoft.Data.Sqlite's pool, and
+/// every write runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent SMTP sessions queue
+/// on SQLite's write lock (busy_timeout) instead of failing. Other processes (the admin
+/// commands) may open the same folder while the server runs.
+/// </summary>
+public sealed partial class SqliteMailStore : IMailStore
+{
+    public const string DatabaseFileName = "mailroom.db";
+
+    /// <summary>
+    /// A body file with no messages row is an orphan (a crash between the file and the commit)
+    /// only once it is this old: another process may have a delivery in flight right now.
+    /// </summary>
+    internal static readonly TimeSpan OrphanGracePeriod = TimeSpan.FromMinutes(15);
+
+    private const int BusyTimeoutMilliseconds = 5000;
+
+    private readonly string _connectionString;
+    private readonly BodyFiles _bodies;
+    private int _disposed;
+
+    private SqliteMailStore(string dataDirectory, string connectionString)
+    {
+        DataDirectory = dataDirectory;
+        _connectionString = connectionString;
+        _bodies = new BodyFiles(dataDirectory);
+    }
+
+    public string DataDirectory { get; }
+
+    public static Task<SqliteMailStore> OpenAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        return StorageFaults.RunAsync("opening the store", async () =>
+        {
+            var full = Path.GetFullPath(dataDirectory);
+            Directory.CreateDirectory(full);
+            var connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = Path.Combine(full, DatabaseFileName),
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = true,
+                ForeignKeys = true,
+                DefaultTimeout = 30,
+            }.ToString();
+
+            var store = new SqliteMailStore(full, connectionString);
+            try
+            {
+                await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                return store;
+            }
+            catch
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        });
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            // Closes the pooled connections of this database only; other stores in the process
+            // keep theirs. The last close checkpoints the WAL into the database file.
+            using var connection = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(connection);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // Per-connection settings (journal_mode is kept in the file). synchronous=FULL: in
+            // WAL mode NORMAL may lose the last commits on power loss; FULL syncs the WAL at every
+            // commit, which is what "250 OK only after a durable commit" needs.
+            using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds};";
+            await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using (var wal = connection.CreateCommand())
+            {
+                wal.CommandText = "PRAGMA journal_mode = WAL;";
+                var mode = (string?)await wal.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new StorageException($"The database could not switch to WAL mode (journal_mode is {mode}).");
+                }
+            }
+
+            await Schema.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+
+            var created = !Directory.Exists(_bodies.Root);
+            Directory.CreateDirectory(_bodies.Root);
+            if (created)
+            {
+                DirectorySync.Sync(DataDirectory);
+            }
+
+            await SweepOrphansAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Removes body files that no messages row refers to: left by a crash after the file was
+    /// written but before the transaction committed, or by a failed delete after an abort.
+    /// </summary>
+    private async Task SweepOrphansAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using var exists = connection.CreateCommand();
+        exists.CommandText = "SELECT 1 FROM messages WHERE id = $id;";
+        var id = exists.Parameters.Add("$id", SqliteType.Text);
+        var cutoff = DateTime.UtcNow - OrphanGracePeriod;
+        foreach (var (messageId, file) in _bodies.Enumerate())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.LastWriteTimeUtc > cutoff)
+            {
+                continue;
+            }
+
+            id.Value = messageId;
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+            {
+                file.Delete();
+            }
+        }
+    }
+
+    private static string Normalize(string value) => value.ToLowerInvariant();
+}

@@ -1,0 +1,202 @@
+using System.Text;
+
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Storage;
+
+namespace Mailroom.Storage.Sqlite.Tests;
+
+public sealed class MessageTests : TempStore
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task ACommittedMessageSurvivesReopeningByteForByte()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var body = new byte[300_000];
+        new Random(7).NextBytes(body);
+        "Subject: big\r\n\r\n"u8.CopyTo(body);
+        var received = new DateTimeOffset(2025, 3, 4, 5, 6, 7, TimeSpan.Zero).AddTicks(1234567);
+        var id = MessageIds.New();
+        var envelope = new MessageEnvelope(id, "", [new EnvelopeRecipient(alice, "Alice@example.com")], received);
+        await using (var writer = await Store.BeginMessageAsync(envelope, None))
+        {
+            // Written in uneven pieces, as the DATA stream hands them over.
+            for (var offset = 0; offset < body.Length; offset += 7001)
+            {
+                await writer.WriteAsync(body.AsMemory(offset, Math.Min(7001, body.Length - offset)), None);
+            }
+
+            Assert.Equal(body.Length, writer.Length);
+            await writer.CommitAsync(None);
+        }
+
+        await ReopenAsync();
+
+        var summary = Assert.Single(await Store.ListMessagesAsync(null, None));
+        Assert.Equal(new MessageSummary(id, "alice@example.com", received, "", "big", body.Length), summary);
+        var stream = await Store.OpenMessageAsync(id, None);
+        Assert.NotNull(stream);
+        await using (stream)
+        {
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.Equal(body, copy.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task OneBodyIsStoredForManyMailboxes()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var b = await AddUserAsync("b@example.com");
+        var postmaster = await Store.EnsureSystemMailboxAsync("postmaster", None);
+
+        var id = await DeliverAsync("Subject: hello\r\n\r\nbody\r\n"u8.ToArray(), a, b, postmaster);
+
+        Assert.Single(BodyFiles());
+        var summaries = await Store.ListMessagesAsync(null, None);
+        Assert.Equal(3, summaries.Count);
+        Assert.All(summaries, s => Assert.Equal(id, s.MessageId));
+        Assert.Equal(["a@example.com", "b@example.com", "postmaster"], summaries.Select(s => s.Mailbox).Order());
+        Assert.Equal(id, Assert.Single(await Store.ListMessagesAsync("B@Example.com", None)).MessageId);
+        Assert.Empty(await Store.ListMessagesAsync("nobody@example.com", None));
+    }
+
+    [Fact]
+    public async Task ListingIsOldestFirst()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var start = DateTimeOffset.UtcNow;
+
+        // Ids that sort against arrival order, so ordering by id instead of time fails.
+        string[] ids = [.. Enumerable.Range(0, 3).Select(i => MessageIds.New(new FixedTime(start.AddMinutes(-i))))];
+        int[] order = [2, 0, 1];
+        foreach (var i in order)
+        {
+            var envelope = new MessageEnvelope(ids[i], "s@example.net", [new EnvelopeRecipient(a, a.Address)], start.AddMinutes(i));
+            await using var writer = await Store.BeginMessageAsync(envelope, None);
+            await writer.WriteAsync("x"u8.ToArray(), None);
+            await writer.CommitAsync(None);
+        }
+
+        Assert.Equal(ids, (await Store.ListMessagesAsync(null, None)).Select(s => s.MessageId));
+    }
+
+    [Fact]
+    public async Task AWriterDisposedWithoutCommitLeavesNothing()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var id = MessageIds.New();
+        var envelope = new MessageEnvelope(id, "s@example.net", [new EnvelopeRecipient(a, a.Address)], DateTimeOffset.UtcNow);
+
+        await using (var writer = await Store.BeginMessageAsync(envelope, None))
+        {
+            await writer.WriteAsync(new byte[200_000], None);
+            Assert.Single(BodyFiles());
+        }
+
+        Assert.Empty(BodyFiles());
+        Assert.Empty(await Store.ListMessagesAsync(null, None));
+        Assert.Null(await Store.OpenMessageAsync(id, None));
+    }
+
+    [Fact]
+    public async Task AnUnknownIdOpensToNull()
+    {
+        Assert.Null(await Store.OpenMessageAsync(MessageIds.New(), None));
+    }
+
+    [Fact]
+    public async Task AnOldOrphanBodyIsSweptAtOpenButAFreshOneIsKept()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var kept = await DeliverAsync("Subject: kept\r\n\r\n"u8.ToArray(), a);
+        File.SetLastWriteTimeUtc(Directory.GetFiles(MessagesDirectory, kept + ".eml", SearchOption.AllDirectories).Single(), DateTime.UtcNow.AddDays(-1));
+        var orphan = WriteBodyByHand(MessageIds.New(), DateTime.UtcNow.AddHours(-1));
+        var inFlight = WriteBodyByHand(MessageIds.New(), DateTime.UtcNow);
+
+        await ReopenAsync();
+
+        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(inFlight), "a body another process may still be writing must survive the sweep");
+        Assert.NotNull(await Store.OpenMessageAsync(kept, None));
+        Assert.Equal(2, BodyFiles().Length);
+    }
+
+    [Theory]
+    [InlineData("Subject: Plain words\r\nFrom: a@example.com\r\n\r\nbody\r\n", "Plain words")]
+    [InlineData("From: a@example.com\r\nSubject: =?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=\r\n\r\nbody\r\n", "Grüße aus Köln")]
+    [InlineData("Subject: =?ISO-8859-1?Q?caf=E9?= au\r\n  lait\r\n\r\n", "café au  lait")]
+    [InlineData("From: a@example.com\r\n\r\nSubject: in the body, not a header\r\n", null)]
+    [InlineData("\r\nno headers at all\r\n", null)]
+    [InlineData("this is not a header line\r\nSubject: nope\r\n", null)]
+    [InlineData("", null)]
+    public async Task TheSubjectIsDecodedFromTheHeaders(string message, string? expected)
+    {
+        var a = await AddUserAsync("a@example.com");
+
+        var id = await DeliverAsync(Encoding.UTF8.GetBytes(message), a);
+
+        var summary = Assert.Single(await Store.ListMessagesAsync(null, None));
+        Assert.Equal(id, summary.MessageId);
+        Assert.Equal(expected, summary.Subject);
+    }
+
+    [Fact]
+    public async Task TwentyConcurrentDeliveriesAllLand()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var b = await AddUserAsync("b@example.com");
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
+        {
+            var body = Encoding.ASCII.GetBytes($"Subject: message {i}\r\n\r\n{new string('x', 10_000 * (i % 4))}\r\n");
+            return (Id: await DeliverAsync(body, i % 3 == 0 ? [a, b] : [a]), Index: i);
+        })));
+
+        Assert.Equal(24, ids.Select(x => x.Id).Distinct().Count());
+        var summaries = await Store.ListMessagesAsync(null, None);
+        Assert.Equal(24 + 8, summaries.Count);
+        Assert.Equal(24, BodyFiles().Length);
+        foreach (var (id, index) in ids)
+        {
+            var forA = Assert.Single(summaries, s => s.MessageId == id && s.Mailbox == "a@example.com");
+            Assert.Equal($"message {index}", forA.Subject);
+        }
+    }
+
+    [Fact]
+    public async Task ASecondWriterForTheSameIdIsRefused()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var envelope = new MessageEnvelope(MessageIds.New(), "s@example.net", [new EnvelopeRecipient(a, a.Address)], DateTimeOffset.UtcNow);
+        await using var first = await Store.BeginMessageAsync(envelope, None);
+
+        await Assert.ThrowsAsync<DirectoryConflictException>(() => Store.BeginMessageAsync(envelope, None));
+    }
+
+    [Fact]
+    public async Task AnIdThatCouldEscapeTheMessagesFolderIsRejected()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var envelope = new MessageEnvelope("../../evil", "s@example.net", [new EnvelopeRecipient(a, a.Address)], DateTimeOffset.UtcNow);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.BeginMessageAsync(envelope, None));
+    }
+
+    private string WriteBodyByHand(string id, DateTime lastWriteUtc)
+    {
+        var folder = Path.Combine(MessagesDirectory, id[..2]);
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, id + ".eml");
+        File.WriteAllText(path, "Subject: orphan\r\n\r\n");
+        File.SetLastWriteTimeUtc(path, lastWriteUtc);
+        return path;
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
