@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
+using MailKit.Net.Smtp;
 using Mailroom.Core.Accounts;
 using Mailroom.Storage.Sqlite;
-using MailKit.Net.Smtp;
 using MimeKit;
 
 namespace Mailroom.Server.Tests.Integration;
