@@ -100,3 +100,49 @@ public class DotUnstufferTests
         }
     }
 }
+
+public class DotStufferTests
+{
+    private static string Stuff(string content, int split)
+    {
+        var bytes = System.Text.Encoding.ASCII.GetBytes(content);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        var stuffer = new DotStuffer();
+        stuffer.Write(bytes.AsSpan(0, split), output);
+        stuffer.Write(bytes.AsSpan(split), output);
+        stuffer.Complete(output);
+        return System.Text.Encoding.ASCII.GetString(output.WrittenSpan);
+    }
+
+    [Theory]
+    [InlineData("a\r\n.b\r\n..\r\n.\r\n", "a\r\n..b\r\n...\r\n..\r\n.\r\n")]
+    [InlineData(".first\r\n", "..first\r\n.\r\n")]
+    [InlineData("no newline", "no newline\r\n.\r\n")]
+    [InlineData("", ".\r\n")]
+    [InlineData("x\n.y\r\n", "x\n.y\r\n.\r\n")]
+    public void Stuffs_at_every_split(string content, string expected)
+    {
+        for (var split = 0; split <= content.Length; split++)
+        {
+            Assert.Equal(expected, Stuff(content, split));
+        }
+    }
+
+    [Fact]
+    public void Stuffing_then_unstuffing_is_the_identity()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 1000; i++)
+        {
+            var content = string.Concat(Enumerable.Range(0, random.Next(0, 10)).Select(_ => "..x\r\n"[random.Next(5)..][..1])) + "\r\n";
+            content = content.Replace("\r\r", "\r", StringComparison.Ordinal);
+            var stuffed = System.Text.Encoding.ASCII.GetBytes(Stuff(content, random.Next(0, content.Length + 1)));
+            var unstuffer = new DotUnstuffer();
+            var output = new byte[stuffed.Length + 1];
+            Assert.True(unstuffer.Feed(stuffed, output, out var consumed, out var written));
+            Assert.Equal(stuffed.Length, consumed);
+            var back = System.Text.Encoding.ASCII.GetString(output, 0, written);
+            Assert.Equal(content.EndsWith("\r\n", StringComparison.Ordinal) ? content : content + "\r\n", back);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Mailroom.Protocol.Replies;
+
+namespace Mailroom.Client;
+
+/// <summary>The server refused a command; the connection is still usable.</summary>
+public sealed class SmtpCommandException : Exception
+{
+    public SmtpCommandException()
+        : this("The command was refused.")
+    {
+    }
+
+    public SmtpCommandException(string message)
+        : base(message)
+    {
+    }
+
+    public SmtpCommandException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public SmtpCommandException(string command, SmtpReply reply)
+        : base($"{command} was refused: {reply?.ToString().TrimEnd()}")
+    {
+        Reply = reply;
+    }
+
+    public SmtpReply? Reply { get; }
+}
+
+/// <summary>The protocol or the connection broke; reconnect before trying again.</summary>
+public sealed class SmtpProtocolException : Exception
+{
+    public SmtpProtocolException()
+    {
+    }
+
+    public SmtpProtocolException(string message)
+        : base(message)
+    {
+    }
+
+    public SmtpProtocolException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
