@@ -99,9 +99,10 @@ public sealed class SmtpConnection : IAsyncDisposable
             var stuffer = new DotStuffer();
             stuffer.Write(message.Span, _output);
             stuffer.Complete(_output);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             await FlushAsync(cancellationToken).ConfigureAwait(false);
             var final = Expect("end of data", await ReadReplyAsync(cancellationToken).ConfigureAwait(false), 250);
-            return new SendResult(final, refused);
+            return new SendResult(final, refused, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
 
         // Nothing was sent: name the first refusal that explains it, and leave no transaction behind.

@@ -7,7 +7,7 @@ namespace Mailroom.Server;
 /// <summary>Diagnostic log lines with fixed event ids. Never a password, never a message body.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1000, LogLevel.Information, "Listening for SMTP on {Endpoint}")]
+    [LoggerMessage(1000, LogLevel.Debug, "SMTP listener bound to {Endpoint}")]
     public static partial void Listening(ILogger logger, EndPoint endpoint);
 
     [LoggerMessage(1001, LogLevel.Information, "Session {SessionId} from {Remote} to {Local} started")]

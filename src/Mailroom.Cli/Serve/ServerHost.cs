@@ -54,6 +54,12 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         LogStarting(_logger, data, string.Join(", ", settings.Domains));
         _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger));
         _server.Start(settings.Listen);
+
+        // Said on standard output whatever the log level: scripts and tests read the bound port here.
+        foreach (var endpoint in _server.Endpoints)
+        {
+            await Console.Out.WriteLineAsync($"Listening for SMTP on {endpoint}").ConfigureAwait(false);
+        }
     }
 
     /// <summary>A graceful stop: the listeners drain (see <see cref="SmtpServer.StopAsync"/>), then the store closes.</summary>
