@@ -24,7 +24,16 @@ public class CommandTableTests
         var reply = CommandTable.CheckSequence(verb, state);
         Assert.NotNull(reply);
         Assert.Equal(503, reply.Code);
-        Assert.Same(ReplyCatalogue.All.Single(e => e.Name == expected).Template, reply);
+        Assert.Same(ReplyCatalogue.All.Single(e => e.Name == expected).Template.Reply, reply);
+    }
+
+    [Fact]
+    public void Bdat_needs_ehlo()
+    {
+        var reply = CommandTable.CheckSequence(SmtpVerb.Bdat, SmtpState.RcptGiven, extended: false);
+        Assert.Equal(503, reply!.Code);
+        Assert.Contains("BDAT needs EHLO", reply.Lines[0], StringComparison.Ordinal);
+        Assert.Null(CommandTable.CheckSequence(SmtpVerb.Data, SmtpState.RcptGiven, extended: false));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mailroom.Core.Storage;
 using Microsoft.Extensions.Configuration;
 
 namespace Mailroom.Cli.Serve;
@@ -33,16 +34,48 @@ public static class ServeCommand
             var flags = new Dictionary<string, string?>();
             AddFlag(flags, "Data", parse.GetValue(data));
             AddFlag(flags, "Smtp:HostName", parse.GetValue(hostName));
-            var configuration = new ConfigurationBuilder()
-                .SetBasePath(Directory.GetCurrentDirectory())
-                .AddJsonFile(parse.GetValue(config) ?? "mailroom.json", optional: parse.GetValue(config) is null)
-                .AddEnvironmentVariables("MAILROOM__")
-                .AddInMemoryCollection(flags)
-                .Build();
-            var settings = ServerSettings.From(configuration, parse.GetValue(smtp), parse.GetValue(domain));
-            return await ServerHost.RunAsync(configuration, settings, cancellationToken).ConfigureAwait(false);
+            IConfiguration configuration;
+            ServerSettings settings;
+            try
+            {
+                configuration = BuildConfiguration(Directory.GetCurrentDirectory(), parse.GetValue(config), flags);
+                settings = ServerSettings.From(configuration, parse.GetValue(smtp), parse.GetValue(domain));
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or FileNotFoundException or InvalidDataException)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"mailroom serve: configuration error: {ex.Message}").ConfigureAwait(false);
+                return ExitConfig;
+            }
+
+            try
+            {
+                return await ServerHost.RunAsync(configuration, settings, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is StorageException or System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+            {
+                // A port already in use, a data folder that cannot be written: one clear line, not a stack trace.
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"mailroom serve: cannot start: {ex.Message}").ConfigureAwait(false);
+                return ExitUnavailable;
+            }
         });
         return command;
+    }
+
+    /// <summary>sysexits EX_CONFIG: the configuration is wrong.</summary>
+    public const int ExitConfig = 78;
+
+    /// <summary>sysexits EX_UNAVAILABLE: a listener or the store could not be opened.</summary>
+    public const int ExitUnavailable = 69;
+
+    /// <summary>The configuration sources in their order: the JSON file, MAILROOM__ environment variables, the flags.</summary>
+    public static IConfiguration BuildConfiguration(string baseDirectory, string? configFile, IReadOnlyDictionary<string, string?> flags)
+    {
+        return new ConfigurationBuilder()
+            .SetBasePath(baseDirectory)
+            .AddJsonFile(configFile ?? "mailroom.json", optional: configFile is null)
+            .AddEnvironmentVariables("MAILROOM__")
+            .AddInMemoryCollection(flags)
+            .Build();
     }
 
     private static void AddFlag(Dictionary<string, string?> flags, string key, string? value)

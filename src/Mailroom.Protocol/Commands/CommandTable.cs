@@ -8,7 +8,8 @@ namespace Mailroom.Protocol.Commands;
 /// <param name="Description">One line for HELP.</param>
 /// <param name="AllowedIn">The states in which it is legal (RFC 5321 4.1.4, RFC 3030 2).</param>
 /// <param name="OutOfSequence">What to answer when it is not legal and no state-wide reason applies.</param>
-public sealed record CommandInfo(SmtpVerb Verb, string Syntax, string Description, SmtpState AllowedIn, ReplyTemplate OutOfSequence)
+/// <param name="NeedsEhlo">Belongs to a service extension, so a client that greeted with HELO may not use it (RFC 5321 2.2.1).</param>
+public sealed record CommandInfo(SmtpVerb Verb, string Syntax, string Description, SmtpState AllowedIn, ReplyTemplate OutOfSequence, bool NeedsEhlo = false)
 {
     public string Name { get; } = Verb.ToString().ToUpperInvariant();
 }
@@ -27,7 +28,7 @@ public static class CommandTable
         new(SmtpVerb.Mail, "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME] [SMTPUTF8]", "Start a transaction with the sender's address", SmtpState.Greeted, ReplyCatalogue.NestedMail),
         new(SmtpVerb.Rcpt, "RCPT TO:<address>", "Add a recipient", SmtpState.MailGiven | SmtpState.RcptGiven, ReplyCatalogue.NeedMail),
         new(SmtpVerb.Data, "DATA", "Send the message, ended by a line holding only a dot", SmtpState.RcptGiven, ReplyCatalogue.NeedRcpt),
-        new(SmtpVerb.Bdat, "BDAT <size> [LAST]", "Send the next chunk of the message as exactly <size> octets", SmtpState.RcptGiven | SmtpState.Chunking, ReplyCatalogue.NeedRcpt),
+        new(SmtpVerb.Bdat, "BDAT <size> [LAST]", "Send the next chunk of the message as exactly <size> octets", SmtpState.RcptGiven | SmtpState.Chunking, ReplyCatalogue.NeedRcpt, NeedsEhlo: true),
         new(SmtpVerb.Rset, "RSET", "Abort the transaction; the greeting stands", SmtpState.Any, ReplyCatalogue.NeedHelo),
         new(SmtpVerb.Noop, "NOOP", "Do nothing", SmtpState.Any, ReplyCatalogue.NeedHelo),
         new(SmtpVerb.Quit, "QUIT", "Close the connection", SmtpState.Any, ReplyCatalogue.NeedHelo),
@@ -48,22 +49,23 @@ public static class CommandTable
     public static bool TryGet(string name, out CommandInfo info) => ByName.TryGetValue(name, out info!);
 
     /// <summary>
-    /// Null when <paramref name="verb"/> is legal in <paramref name="state"/>; otherwise the 503
-    /// 5.5.1 reply that says why (RFC 5321 4.3.2 "Bad sequence of commands").
+    /// Null when <paramref name="verb"/> is legal in <paramref name="state"/> (after EHLO when
+    /// <paramref name="extended"/>); otherwise the 503 5.5.1 reply that says why (RFC 5321 4.3.2
+    /// "Bad sequence of commands").
     /// </summary>
-    public static ReplyTemplate? CheckSequence(SmtpVerb verb, SmtpState state)
+    public static SmtpReply? CheckSequence(SmtpVerb verb, SmtpState state, bool extended = true)
     {
         var row = Get(verb);
-        if ((row.AllowedIn & state) != 0)
+        if ((row.AllowedIn & state) == 0)
         {
-            return null;
+            return state switch
+            {
+                SmtpState.Connected => ReplyCatalogue.NeedHelo,
+                SmtpState.Chunking => ReplyCatalogue.ChunkingInProgress,
+                _ => row.OutOfSequence,
+            };
         }
 
-        return state switch
-        {
-            SmtpState.Connected => ReplyCatalogue.NeedHelo,
-            SmtpState.Chunking => ReplyCatalogue.ChunkingInProgress,
-            _ => row.OutOfSequence,
-        };
+        return row.NeedsEhlo && !extended ? ReplyCatalogue.ExtensionsNeedEhlo.Format(row.Name) : null;
     }
 }

@@ -167,13 +167,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// <summary>Checks the command table, then runs the verb's handler: the only dispatch on the verb.</summary>
     private async Task DispatchAsync(SmtpCommand command)
     {
-        var refusal = CommandTable.CheckSequence(command.Verb, State);
-        if (refusal is null && !IsExtended && command.Verb == SmtpVerb.Bdat)
-        {
-            // RFC 3030 and the other extensions exist only for a client that said EHLO (RFC 5321 2.2.1).
-            refusal = ReplyCatalogue.ExtensionsNeedEhlo;
-        }
-
+        var refusal = CommandTable.CheckSequence(command.Verb, State, IsExtended);
         if (refusal is not null)
         {
             if (command is BdatCommand bdat)
@@ -182,7 +176,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 await DiscardAsync(bdat.ChunkSize).ConfigureAwait(false);
             }
 
-            ReplyProtocolError(refusal.Arity == 0 ? refusal.Reply : refusal.Format(command.Verb.ToString().ToUpperInvariant()));
+            ReplyProtocolError(refusal);
             return;
         }
 

@@ -53,6 +53,19 @@ public class TcpTests
     }
 
     [Fact]
+    public async Task The_total_connection_cap_answers_421_4_3_2()
+    {
+        await using var server = await LoopbackServer.StartAsync(new SmtpServerOptions { MaxConnections = 1 });
+        await using var first = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await first.ReadReplyAsync())!.Code);
+        await using var second = await RawClient.ConnectAsync(server.Endpoint);
+        var refused = (await second.ReadReplyAsync())!;
+        Assert.Equal(421, refused.Code);
+        Assert.Equal("4.3.2", refused.Enhanced.ToString());
+        Assert.Equal(250, (await first.CommandAsync("NOOP")).Code);
+    }
+
+    [Fact]
     public async Task Shutdown_sends_421_to_idle_sessions()
     {
         var server = await LoopbackServer.StartAsync();

@@ -108,6 +108,13 @@ public sealed class SessionHarness : IAsyncDisposable
 
     public void BeginShutdown() => _graceful.Cancel();
 
+    /// <summary>The end of the shutdown grace period: transfers still running are cut.</summary>
+    public void HardStop()
+    {
+        _graceful.Cancel();
+        _hardStop.Cancel();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _toServer.Writer.CompleteAsync();

@@ -449,6 +449,24 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task A_transfer_still_running_when_the_grace_period_ends_is_cut_and_nothing_is_stored()
+    {
+        await using var h = new SessionHarness();
+        await h.StartAsync();
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.ExpectAsync("DATA", 354);
+        await h.SendAsync("Subject: slow\r\n\r\nnever finished\r\n");
+        h.HardStop();
+        var reply = await h.ReadReplyAsync();
+        Assert.Equal(421, reply.Code);
+        Assert.Equal("4.3.2", reply.Enhanced.ToString());
+        Assert.Equal(SessionEnd.Shutdown, await h.Run);
+        Assert.Empty(h.Store.Committed);
+        Assert.Equal(0, h.Store.OpenWriters);
+    }
+
+    [Fact]
     public async Task A_client_that_disconnects_inside_data_leaves_nothing_behind()
     {
         await using var h = new SessionHarness();
