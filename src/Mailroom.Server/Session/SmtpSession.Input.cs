@@ -12,6 +12,13 @@ public sealed partial class SmtpSession
     /// <summary>Content is un-stuffed in slices of this size so the scratch buffer stays small.</summary>
     private const int SliceSize = 16 * 1024;
 
+    /// <summary>
+    /// Replies held back for a pipelined group are flushed once they reach this size, so a client
+    /// that sends commands without reading replies meets TCP backpressure instead of growing the
+    /// server's memory.
+    /// </summary>
+    private const int MaxUnflushedReplies = 16 * 1024;
+
     private byte[]? _scratch;
 
     private readonly record struct NextCommand(SmtpCommand? Command, SmtpReply? Error, bool Closed);
@@ -24,6 +31,11 @@ public sealed partial class SmtpSession
     {
         while (true)
         {
+            if (_output.CanGetUnflushedBytes && _output.UnflushedBytes > MaxUnflushedReplies)
+            {
+                await FlushAsync().ConfigureAwait(false);
+            }
+
             ReadResult result;
             if (_needMoreInput || !_input.TryRead(out result))
             {

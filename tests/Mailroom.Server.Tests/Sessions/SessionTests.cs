@@ -74,6 +74,24 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task A_client_that_pipelines_without_reading_meets_backpressure_not_unbounded_buffering()
+    {
+        await using var h = new SessionHarness();
+        await h.StartAsync();
+        var before = h.Flushes;
+        const int count = 10_000;
+        await h.SendAsync(string.Concat(Enumerable.Repeat("NOOP\r\n", count)));
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal(250, (await h.ReadReplyAsync()).Code);
+        }
+
+        // 10,000 replies are about 140 KB: they went out in pieces of at most 16 KB, each flush
+        // waiting for the client to read, instead of piling up in one buffer.
+        Assert.True(h.Flushes - before >= 8, $"{h.Flushes - before} flushes");
+    }
+
+    [Fact]
     public async Task Commands_out_of_sequence_get_503_and_the_session_goes_on()
     {
         await using var h = new SessionHarness();
