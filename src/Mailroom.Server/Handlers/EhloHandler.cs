@@ -13,10 +13,7 @@ internal static class EhloHandler
 {
     public static async Task HandleAsync(SmtpSession session, HeloCommand command)
     {
-        await session.ResetTransactionAsync().ConfigureAwait(false);
-        session.ClientIdentity = command.ClientIdentity;
-        session.IsExtended = true;
-        session.State = SmtpState.Greeted;
+        await session.GreetAsync(command.ClientIdentity, extended: true).ConfigureAwait(false);
         var first = ReplyCatalogue.EhloOk.Format(session.Options.HostName, command.ClientIdentity).Lines[0];
         session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options)]));
     }

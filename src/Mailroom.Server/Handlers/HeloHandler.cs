@@ -12,10 +12,7 @@ internal static class HeloHandler
 {
     public static async Task HandleAsync(SmtpSession session, HeloCommand command)
     {
-        await session.ResetTransactionAsync().ConfigureAwait(false);
-        session.ClientIdentity = command.ClientIdentity;
-        session.IsExtended = false;
-        session.State = SmtpState.Greeted;
+        await session.GreetAsync(command.ClientIdentity, extended: false).ConfigureAwait(false);
         session.Reply(ReplyCatalogue.HeloOk.Format(session.Options.HostName, command.ClientIdentity));
     }
 }

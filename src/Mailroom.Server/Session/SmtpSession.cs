@@ -219,6 +219,18 @@ public sealed partial class SmtpSession : IAsyncDisposable
         Reply(ex.IsFull ? ReplyCatalogue.StorageFull : ReplyCatalogue.StorageFailure);
     }
 
+    /// <summary>
+    /// HELO and EHLO alike: RFC 5321 4.1.4 lets either come at any time, and either ends the
+    /// transaction in progress as RSET would.
+    /// </summary>
+    internal async ValueTask GreetAsync(string identity, bool extended)
+    {
+        await ResetTransactionAsync().ConfigureAwait(false);
+        ClientIdentity = identity;
+        IsExtended = extended;
+        State = SmtpState.Greeted;
+    }
+
     /// <summary>Ends the current transaction, aborting a store writer that was not committed.</summary>
     internal async ValueTask ResetTransactionAsync()
     {
