@@ -90,8 +90,18 @@ public sealed class SmtpServer : IAsyncDisposable
             }
             catch (SocketException ex)
             {
-                // A connection reset before it was accepted, or the system ran out of sockets: keep listening.
+                // A connection reset before it was accepted, or the system ran out of descriptors:
+                // keep listening, but give the system a moment rather than spin on the error.
                 Log.AcceptFailed(_services.Logger, ex, listener.LocalEndPoint);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), _services.Time, _graceful.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
@@ -114,11 +124,12 @@ public sealed class SmtpServer : IAsyncDisposable
             return;
         }
 
-        socket.NoDelay = true;
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        await using (stream.ConfigureAwait(false))
+        var released = false;
+        try
         {
-            try
+            socket.NoDelay = true;
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            await using (stream.ConfigureAwait(false))
             {
                 var transport = new DuplexPipe(
                     PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true)),
@@ -129,10 +140,21 @@ public sealed class SmtpServer : IAsyncDisposable
                 {
                     await session.RunAsync().ConfigureAwait(false);
                 }
-            }
-            finally
-            {
+
                 // Released before the socket closes, so a client that sees the close may connect again at once.
+                _limiter.Release(remote.Address);
+                released = true;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        {
+            // The connection broke before its session could start; the session logs everything after.
+            socket.Dispose();
+        }
+        finally
+        {
+            if (!released)
+            {
                 _limiter.Release(remote.Address);
             }
         }

@@ -24,6 +24,18 @@ public sealed class SmtpServerOptions
     /// <summary>After this many protocol errors in one session the server answers 421 4.7.0 and closes.</summary>
     public int MaxProtocolErrors { get; set; } = 10;
 
+    /// <summary>
+    /// Refused recipients (550, 553) one session may collect before the server answers 421 4.7.0
+    /// and closes: a sender with a few stale addresses is fine, one harvesting the directory is not.
+    /// </summary>
+    public int MaxRecipientRefusals { get; set; } = 20;
+
+    /// <summary>
+    /// Commands that move no mail (NOOP, RSET, VRFY, EXPN, HELP) allowed between two accepted
+    /// messages before 421 4.7.0: a session cannot idle or probe forever.
+    /// </summary>
+    public int MaxJunkCommands { get; set; } = 100;
+
     /// <summary>RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for the next command.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -58,7 +70,8 @@ public sealed class SmtpServerOptions
             throw new ArgumentException("Smtp:MaxTextLineLength must be at least 1000 (RFC 5321 4.5.3.1.6).");
         }
 
-        if (MaxRecipients < 1 || MaxMessageSize < 1 || MaxProtocolErrors < 1 || MaxConnections < 1 || MaxConnectionsPerAddress < 1)
+        if (MaxRecipients < 1 || MaxMessageSize < 1 || MaxProtocolErrors < 1 || MaxConnections < 1 || MaxConnectionsPerAddress < 1 ||
+            MaxRecipientRefusals < 1 || MaxJunkCommands < 1)
         {
             throw new ArgumentException("Smtp limits must be positive.");
         }

@@ -152,9 +152,11 @@ public class CommandParserTests
     [InlineData("BDAT 1 FIRST")]
     [InlineData("BDAT 99999999999999999999")]
     [InlineData("BDAT 1 LAST extra")]
-    public void Bad_bdat_is_501(string line)
+    public void Bad_bdat_is_fatal_because_the_chunk_cannot_be_found(string line)
     {
-        Assert.Equal(501, Fails(line).Code);
+        var result = Parse(line);
+        Assert.True(result.Fatal);
+        Assert.Equal(421, result.Error!.Code);
     }
 
     [Theory]

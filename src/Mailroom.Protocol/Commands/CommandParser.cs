@@ -6,7 +6,13 @@ using Mailroom.Protocol.Replies;
 namespace Mailroom.Protocol.Commands;
 
 /// <summary>A parsed command, or the reply that says why the line is not one.</summary>
-public readonly record struct CommandParseResult(SmtpCommand? Command, SmtpReply? Error)
+/// <param name="Command">The command, when the line is one.</param>
+/// <param name="Error">The reply to a line that is not a command.</param>
+/// <param name="Fatal">
+/// The error leaves the session unable to tell where the next command starts (a BDAT whose
+/// chunk size cannot be read), so the server closes after replying.
+/// </param>
+public readonly record struct CommandParseResult(SmtpCommand? Command, SmtpReply? Error, bool Fatal = false)
 {
     public static CommandParseResult Ok(SmtpCommand command) => new(command, null);
 
@@ -126,25 +132,22 @@ public static class CommandParser
             : SyntaxError(info);
     }
 
-    /// <summary><c>bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF</c>; <c>chunk-size = 1*DIGIT</c>; <c>end-marker = "LAST"</c>.</summary>
+    /// <summary>
+    /// <c>bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF</c>; <c>chunk-size = 1*DIGIT</c>; <c>end-marker = "LAST"</c>.
+    /// A chunk of octets follows the line whatever the reply, so a BDAT line that cannot be read
+    /// leaves no way to tell where the next command starts: that error is fatal (421 and close),
+    /// or the chunk's content would run as commands.
+    /// </summary>
     private static CommandParseResult ParseBdat(CommandInfo info, string args)
     {
         var parts = args.Split(' ');
-        if (parts.Length is < 1 or > 2 || parts[0].Length is 0 or > 18 || parts[0].AsSpan().IndexOfAnyExceptInRange('0', '9') >= 0)
+        if (parts.Length is < 1 or > 2 || parts[0].Length is 0 or > 18 || parts[0].AsSpan().IndexOfAnyExceptInRange('0', '9') >= 0 ||
+            (parts.Length == 2 && !parts[1].Equals("LAST", StringComparison.OrdinalIgnoreCase)))
         {
-            return SyntaxError(info);
+            return new CommandParseResult(null, ReplyCatalogue.BdatFramingLost.Format(info.Syntax), Fatal: true);
         }
 
-        var last = false;
-        if (parts.Length == 2)
-        {
-            if (!parts[1].Equals("LAST", StringComparison.OrdinalIgnoreCase))
-            {
-                return SyntaxError(info);
-            }
-
-            last = true;
-        }
+        var last = parts.Length == 2;
 
         return CommandParseResult.Ok(new BdatCommand(long.Parse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture), last));
     }

@@ -9,7 +9,8 @@ namespace Mailroom.Protocol.Commands;
 /// <param name="AllowedIn">The states in which it is legal (RFC 5321 4.1.4, RFC 3030 2).</param>
 /// <param name="OutOfSequence">What to answer when it is not legal and no state-wide reason applies.</param>
 /// <param name="NeedsEhlo">Belongs to a service extension, so a client that greeted with HELO may not use it (RFC 5321 2.2.1).</param>
-public sealed record CommandInfo(SmtpVerb Verb, string Syntax, string Description, SmtpState AllowedIn, ReplyTemplate OutOfSequence, bool NeedsEhlo = false)
+/// <param name="IsJunk">Moves no mail: a session may send only so many of these between messages, so it cannot idle or probe forever.</param>
+public sealed record CommandInfo(SmtpVerb Verb, string Syntax, string Description, SmtpState AllowedIn, ReplyTemplate OutOfSequence, bool NeedsEhlo = false, bool IsJunk = false)
 {
     public string Name { get; } = Verb.ToString().ToUpperInvariant();
 }
@@ -29,12 +30,12 @@ public static class CommandTable
         new(SmtpVerb.Rcpt, "RCPT TO:<address>", "Add a recipient", SmtpState.MailGiven | SmtpState.RcptGiven, ReplyCatalogue.NeedMail),
         new(SmtpVerb.Data, "DATA", "Send the message, ended by a line holding only a dot", SmtpState.RcptGiven, ReplyCatalogue.NeedRcpt),
         new(SmtpVerb.Bdat, "BDAT <size> [LAST]", "Send the next chunk of the message as exactly <size> octets", SmtpState.RcptGiven | SmtpState.Chunking, ReplyCatalogue.NeedRcpt, NeedsEhlo: true),
-        new(SmtpVerb.Rset, "RSET", "Abort the transaction; the greeting stands", SmtpState.Any, ReplyCatalogue.NeedHelo),
-        new(SmtpVerb.Noop, "NOOP", "Do nothing", SmtpState.Any, ReplyCatalogue.NeedHelo),
+        new(SmtpVerb.Rset, "RSET", "Abort the transaction; the greeting stands", SmtpState.Any, ReplyCatalogue.NeedHelo, IsJunk: true),
+        new(SmtpVerb.Noop, "NOOP", "Do nothing", SmtpState.Any, ReplyCatalogue.NeedHelo, IsJunk: true),
         new(SmtpVerb.Quit, "QUIT", "Close the connection", SmtpState.Any, ReplyCatalogue.NeedHelo),
-        new(SmtpVerb.Help, "HELP [command]", "List the commands, or describe one", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress),
-        new(SmtpVerb.Vrfy, "VRFY <address>", "Verify an address", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress),
-        new(SmtpVerb.Expn, "EXPN <list>", "Expand a mailing list", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress),
+        new(SmtpVerb.Help, "HELP [command]", "List the commands, or describe one", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress, IsJunk: true),
+        new(SmtpVerb.Vrfy, "VRFY <address>", "Verify an address", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress, IsJunk: true),
+        new(SmtpVerb.Expn, "EXPN <list>", "Expand a mailing list", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress, IsJunk: true),
     ];
 
     private static readonly Dictionary<string, CommandInfo> ByName =

@@ -30,6 +30,16 @@ public struct LineChecker
         }
     }
 
+    /// <summary>The content has ended: a CR left waiting for its LF is a bare CR.</summary>
+    public void Complete()
+    {
+        if (_afterCr)
+        {
+            SawBareLineEnding = true;
+            _afterCr = false;
+        }
+    }
+
     /// <summary>Takes one byte; returns true when it ended a line with CRLF.</summary>
     public bool Advance(byte b)
     {

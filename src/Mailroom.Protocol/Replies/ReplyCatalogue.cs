@@ -17,6 +17,9 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate TooManyConnectionsFromAddress = new(421, "4.7.0", "Too many connections from your address; try again later");
     public static readonly ReplyTemplate TooManyErrors = new(421, "4.7.0", "Too many protocol errors, closing connection");
     public static readonly ReplyTemplate Timeout = new(421, "4.4.2", "Timeout exceeded, closing connection");
+    public static readonly ReplyTemplate TooManyRefusedRecipients = new(421, "4.7.0", "Too many refused recipients, closing connection");
+    public static readonly ReplyTemplate TooManyJunkCommands = new(421, "4.7.0", "Too many commands without mail, closing connection");
+    public static readonly ReplyTemplate BdatFramingLost = new(421, "4.5.0", "Syntax: {0}; the chunk's end cannot be found, closing connection");
 
     // Greeting (RFC 5321 4.1.1.1)
     public static readonly ReplyTemplate HeloOk = new(250, null, "{0} greets {1}");

@@ -7,7 +7,8 @@ namespace Mailroom.Server.Handlers;
 /// <summary>
 /// BDAT (RFC 3030 section 2): the message in chunks of declared size, with no dot-stuffing and
 /// no terminator; the chunk marked LAST ends it. Every chunk is read in full whatever the answer,
-/// or its octets would be taken for commands.
+/// or its octets would be taken for commands. Once a chunk is refused (too big, bad content,
+/// store failure), every later chunk of the transfer gets the same answer until LAST.
 /// </summary>
 internal static class BdatHandler
 {
@@ -16,50 +17,30 @@ internal static class BdatHandler
         var transaction = session.Transaction!;
         if (transaction.Failure is null && transaction.Sink is null)
         {
-            transaction.Sink = await MessageReception.BeginAsync(session).ConfigureAwait(false);
-            if (transaction.Sink is null)
+            transaction.Failure = await MessageReception.BeginAsync(session).ConfigureAwait(false);
+        }
+
+        if (transaction.Failure is null)
+        {
+            var sink = transaction.Sink!;
+            await session.ReceiveChunkAsync(command.ChunkSize, sink).ConfigureAwait(false);
+            if (command.Last)
             {
-                // The store failed and said so; the rest of the transfer is read and refused alike.
-                transaction.Failure = ReplyCatalogue.StorageFailure;
-                await session.DiscardAsync(command.ChunkSize).ConfigureAwait(false);
-                await EndChunkAsync(session, command).ConfigureAwait(false);
+                await MessageReception.CompleteAsync(session, sink).ConfigureAwait(false);
+                await session.ResetTransactionAsync().ConfigureAwait(false);
                 return;
             }
-        }
 
-        if (transaction.Failure is not null)
-        {
-            await session.DiscardAsync(command.ChunkSize).ConfigureAwait(false);
-            session.Reply(transaction.Failure);
-            await EndChunkAsync(session, command).ConfigureAwait(false);
-            return;
-        }
-
-        var sink = transaction.Sink!;
-        await session.ReceiveChunkAsync(command.ChunkSize, sink).ConfigureAwait(false);
-        if (command.Last)
-        {
-            await MessageReception.CompleteAsync(session, sink).ConfigureAwait(false);
-            await session.ResetTransactionAsync().ConfigureAwait(false);
-            return;
-        }
-
-        // RFC 3030 section 4.2: a chunk that takes the message over the limit may be refused at once.
-        if (sink.Oversize)
-        {
-            transaction.Failure = ReplyCatalogue.MessageTooBig.Format(session.Options.MaxMessageSize);
-            session.Reply(transaction.Failure);
+            // RFC 3030 section 4.2: a chunk may be refused as soon as the message cannot succeed.
+            transaction.Failure = MessageReception.Judge(session, sink, atEnd: false);
+            session.Reply(transaction.Failure ?? ReplyCatalogue.ChunkAccepted.Format(command.ChunkSize));
         }
         else
         {
-            session.Reply(ReplyCatalogue.ChunkAccepted.Format(command.ChunkSize));
+            await session.DiscardAsync(command.ChunkSize).ConfigureAwait(false);
+            session.Reply(transaction.Failure);
         }
 
-        session.State = SmtpState.Chunking;
-    }
-
-    private static async Task EndChunkAsync(SmtpSession session, BdatCommand command)
-    {
         if (command.Last)
         {
             await session.ResetTransactionAsync().ConfigureAwait(false);

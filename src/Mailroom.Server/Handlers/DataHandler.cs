@@ -12,17 +12,15 @@ internal static class DataHandler
     public static async Task HandleAsync(SmtpSession session)
     {
         // Opening the store first lets a failing store answer 451 to DATA itself, before any content is sent.
-        var sink = await MessageReception.BeginAsync(session).ConfigureAwait(false);
-        if (sink is null)
+        if (await MessageReception.BeginAsync(session).ConfigureAwait(false) is { } failure)
         {
-            await session.ResetTransactionAsync().ConfigureAwait(false);
-            return;
+            session.Reply(failure);
         }
-
-        await using (sink.ConfigureAwait(false))
+        else
         {
             session.Reply(ReplyCatalogue.StartMailInput);
             await session.FlushAsync().ConfigureAwait(false);
+            var sink = session.Transaction!.Sink!;
             await session.ReceiveDataAsync(sink).ConfigureAwait(false);
             await MessageReception.CompleteAsync(session, sink).ConfigureAwait(false);
         }

@@ -27,7 +27,7 @@ internal static class RcptHandler
 
         if (command.Recipient.IsInternational && !transaction.Parameters.SmtpUtf8)
         {
-            session.Reply(ReplyCatalogue.NeedsSmtpUtf8);
+            session.ReplyRecipientRefused(ReplyCatalogue.NeedsSmtpUtf8);
             return;
         }
 
@@ -50,11 +50,11 @@ internal static class RcptHandler
                 session.Reply(ReplyCatalogue.RecipientOk.Format(command.Recipient));
                 break;
             case RecipientStatus.UnknownMailbox:
-                session.Reply(ReplyCatalogue.MailboxUnknown.Format(command.Recipient));
+                session.ReplyRecipientRefused(ReplyCatalogue.MailboxUnknown.Format(command.Recipient));
                 break;
             default:
                 // Never an open relay: mail for other domains needs an authenticated submission.
-                session.Reply(ReplyCatalogue.RelayDenied.Format(command.Recipient.Domain));
+                session.ReplyRecipientRefused(ReplyCatalogue.RelayDenied.Format(command.Recipient.Domain));
                 break;
         }
     }

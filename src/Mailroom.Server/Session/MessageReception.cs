@@ -6,13 +6,14 @@ namespace Mailroom.Server.Session;
 
 /// <summary>
 /// The beginning and the end of a message that DATA or BDAT carries: open the store's delivery
-/// transaction with the trace headers, and at the end either commit it and say 250, or abort it
-/// and say why. Nothing here says 250 before the store's commit has returned.
+/// transaction with the trace headers, judge what arrived, and either commit it and say 250 or
+/// let the transaction abort it. Nothing here says 250 before the store's commit has returned.
+/// The sink belongs to the mail transaction, so every way a transaction ends aborts it alike.
 /// </summary>
 internal static class MessageReception
 {
-    /// <summary>Opens the store for the current transaction; null (and a 451 queued) when the store fails.</summary>
-    public static async Task<MessageSink?> BeginAsync(SmtpSession session)
+    /// <summary>Opens the store for the current transaction (its sink); on a store failure returns the reply to send.</summary>
+    public static async Task<SmtpReply?> BeginAsync(SmtpSession session)
     {
         var transaction = session.Transaction!;
         var now = session.Services.Time.GetUtcNow();
@@ -26,11 +27,11 @@ internal static class MessageReception
         }
         catch (StorageException ex)
         {
-            session.ReplyStorageFailure(ex);
-            return null;
+            return session.StorageFailureReply(ex);
         }
 
         var sink = new MessageSink(writer, session.Options.MaxMessageSize, session.Options.MaxTextLineLength);
+        transaction.Sink = sink;
         var protocol = transaction.Parameters.SmtpUtf8 ? "UTF8SMTP" : session.IsExtended ? "ESMTP" : "SMTP";
         var trace = TraceHeaders.Build(
             sender,
@@ -43,38 +44,48 @@ internal static class MessageReception
             transaction.AcceptedRecipientCount == 1 ? transaction.Recipients[0].Address : null,
             now);
         await sink.WriteTraceAsync(trace, CancellationToken.None).ConfigureAwait(false);
-        return sink;
+        return null;
     }
 
-    /// <summary>Ends a message whose content has been read to its end.</summary>
-    public static async Task CompleteAsync(SmtpSession session, MessageSink sink)
+    /// <summary>
+    /// Why what arrived so far cannot be accepted (too big, bare line endings, long lines, a store
+    /// fault), or null. Logged here, so each refusal is logged once.
+    /// </summary>
+    public static SmtpReply? Judge(SmtpSession session, MessageSink sink, bool atEnd)
     {
-        var refusal = sink.Refusal(session.Options.MaxMessageSize, session.Options.MaxTextLineLength);
-        if (refusal is not null)
+        if (sink.Refusal(atEnd) is { } refusal)
         {
             Log.MessageRefused(session.Logger, session.Connection.SessionId, sink.MessageId, refusal.Lines[0]);
-            session.Reply(refusal);
-            return;
+            return refusal;
         }
 
-        if (sink.Fault is not null)
+        return sink.Fault is { } fault ? session.StorageFailureReply(fault) : null;
+    }
+
+    /// <summary>Ends a message whose content has been read to its end: commit and 250, or the refusal.</summary>
+    public static async Task CompleteAsync(SmtpSession session, MessageSink sink)
+    {
+        var problem = Judge(session, sink, atEnd: true);
+        if (problem is null)
         {
-            session.ReplyStorageFailure(sink.Fault);
-            return;
+            try
+            {
+                await sink.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (StorageException ex)
+            {
+                problem = session.StorageFailureReply(ex);
+            }
         }
 
-        try
+        if (problem is not null)
         {
-            await sink.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (StorageException ex)
-        {
-            session.ReplyStorageFailure(ex);
+            session.Reply(problem);
             return;
         }
 
         var transaction = session.Transaction!;
-        session.MessagesAccepted++;
+        session.CountAcceptedMessage();
         Log.MessageAccepted(session.Logger, session.Connection.SessionId, sink.MessageId, transaction.Sender?.ToString() ?? string.Empty, transaction.Recipients.Count, sink.Length);
         session.Reply(ReplyCatalogue.MessageAccepted.Format(sink.MessageId));
     }

@@ -56,14 +56,22 @@ internal sealed class MessageSink(IMessageWriter writer, long maxSize, int maxTe
     }
 
     /// <summary>
-    /// What the end of the transfer should be answered with when the message cannot be stored,
-    /// or null when it may be committed. A storage fault is answered by the session, not here.
+    /// Why the message cannot be accepted as received so far, or null. <paramref name="atEnd"/>
+    /// says the content is complete, so a CR still waiting for its LF is a bare CR. A storage
+    /// fault is answered by the session (<see cref="Fault"/>), not here.
     /// </summary>
-    public SmtpReply? Refusal(long limit, int maxLine) =>
-        Oversize ? ReplyCatalogue.MessageTooBig.Format(limit)
-        : _checker.SawBareLineEnding ? ReplyCatalogue.BareLineEndingInData.Reply
-        : _checker.SawLongLine ? ReplyCatalogue.DataLineTooLong.Format(maxLine)
-        : null;
+    public SmtpReply? Refusal(bool atEnd)
+    {
+        if (atEnd)
+        {
+            _checker.Complete();
+        }
+
+        return Oversize ? ReplyCatalogue.MessageTooBig.Format(maxSize)
+            : _checker.SawBareLineEnding ? ReplyCatalogue.BareLineEndingInData.Reply
+            : _checker.SawLongLine ? ReplyCatalogue.DataLineTooLong.Format(maxTextLineLength)
+            : null;
+    }
 
     /// <summary>Makes the message durable; only after this returns may the client hear 250.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)

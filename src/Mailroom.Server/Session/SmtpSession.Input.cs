@@ -21,7 +21,7 @@ public sealed partial class SmtpSession
 
     private byte[]? _scratch;
 
-    private readonly record struct NextCommand(SmtpCommand? Command, SmtpReply? Error, bool Closed);
+    private readonly record struct NextCommand(SmtpCommand? Command, SmtpReply? Error, bool Closed, bool Fatal = false);
 
     /// <summary>
     /// Reads the next command line. Replies still queued are flushed before waiting for input, and
@@ -40,7 +40,9 @@ public sealed partial class SmtpSession
             if (_needMoreInput || !_input.TryRead(out result))
             {
                 await FlushAsync().ConfigureAwait(false);
-                result = await ReadAsync(_commandCts, Options.CommandTimeout).ConfigureAwait(false);
+
+                // Between BDAT chunks a shutdown waits, as it does inside DATA.
+                result = await ReadAsync(State == SmtpState.Chunking ? _dataCts : _commandCts, Options.CommandTimeout).ConfigureAwait(false);
             }
 
             _needMoreInput = false;
@@ -51,7 +53,7 @@ public sealed partial class SmtpSession
                 case LineStatus.Line:
                     var parsed = Parse(line);
                     _input.AdvanceTo(buffer.Start);
-                    return new NextCommand(parsed.Command, parsed.Error, false);
+                    return new NextCommand(parsed.Command, parsed.Error, false, parsed.Fatal);
 
                 // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
                 // the session's idea of a line the same as every other server's on the path.

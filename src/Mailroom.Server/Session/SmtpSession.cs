@@ -18,6 +18,8 @@ public enum SessionEnd
     Quit,
     ClientClosed,
     Timeout,
+
+    /// <summary>A budget ran out: protocol errors, refused recipients or junk commands, or the command framing was lost.</summary>
     TooManyErrors,
     Shutdown,
 }
@@ -43,6 +45,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private LineReader _lineReader;
     private bool _needMoreInput;
     private int _protocolErrors;
+    private int _recipientRefusals;
+    private int _junkCommands;
     private Task<string?>? _reverseName;
 
     /// <param name="transport">The connection, as pipes.</param>
@@ -103,9 +107,9 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 ? ReplyCatalogue.ShuttingDown.Format(Options.HostName)
                 : ReplyCatalogue.Timeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ConnectionClosedException or ObjectDisposedException or InvalidOperationException)
+        catch (IOException)
         {
-            // The peer reset the connection, or the transport is gone: nothing more can be said.
+            // The peer reset the connection (ConnectionClosedException is one too): nothing more can be said.
             end = SessionEnd.ClientClosed;
         }
 #pragma warning disable CA1031 // One top-level catch per connection: a bug ends this session, never the server.
@@ -118,11 +122,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
         finally
         {
-            if (Transaction is not null)
-            {
-                await Transaction.DisposeAsync().ConfigureAwait(false);
-                Transaction = null;
-            }
+            // Aborts a message still being received: nothing of it stays.
+            await ResetTransactionAsync().ConfigureAwait(false);
         }
 
         Log.SessionEnded(Logger, Connection.SessionId, end, MessagesAccepted, _protocolErrors, Services.Time.GetElapsedTime(started).TotalMilliseconds);
@@ -133,11 +134,23 @@ public sealed partial class SmtpSession : IAsyncDisposable
     {
         while (true)
         {
-            _graceful.ThrowIfCancellationRequested();
+            // A BDAT transfer in progress is finished like DATA is: only the hard stop cuts it.
+            if (State != SmtpState.Chunking)
+            {
+                _graceful.ThrowIfCancellationRequested();
+            }
+
             var next = await ReadCommandLineAsync().ConfigureAwait(false);
             if (next.Closed)
             {
                 return SessionEnd.ClientClosed;
+            }
+
+            if (next.Fatal)
+            {
+                Reply(next.Error!);
+                await FlushAsync().ConfigureAwait(false);
+                return SessionEnd.TooManyErrors;
             }
 
             if (next.Error is not null)
@@ -155,9 +168,13 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 return SessionEnd.Quit;
             }
 
-            if (_protocolErrors >= Options.MaxProtocolErrors)
+            var budget = _protocolErrors >= Options.MaxProtocolErrors ? ReplyCatalogue.TooManyErrors
+                : _recipientRefusals >= Options.MaxRecipientRefusals ? ReplyCatalogue.TooManyRefusedRecipients
+                : _junkCommands >= Options.MaxJunkCommands ? ReplyCatalogue.TooManyJunkCommands
+                : null;
+            if (budget is not null)
             {
-                Reply(ReplyCatalogue.TooManyErrors);
+                Reply(budget);
                 await FlushAsync().ConfigureAwait(false);
                 return SessionEnd.TooManyErrors;
             }
@@ -167,6 +184,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// <summary>Checks the command table, then runs the verb's handler: the only dispatch on the verb.</summary>
     private async Task DispatchAsync(SmtpCommand command)
     {
+        if (CommandTable.Get(command.Verb).IsJunk)
+        {
+            _junkCommands++;
+        }
+
         var refusal = CommandTable.CheckSequence(command.Verb, State, IsExtended);
         if (refusal is not null)
         {
@@ -209,15 +231,31 @@ public sealed partial class SmtpSession : IAsyncDisposable
         Reply(reply);
     }
 
+    /// <summary>Queues the refusal of a recipient (550, 553) and counts it toward the session's budget.</summary>
+    internal void ReplyRecipientRefused(SmtpReply reply)
+    {
+        _recipientRefusals++;
+        Reply(reply);
+    }
+
+    /// <summary>A message was accepted: the session is doing what sessions are for.</summary>
+    internal void CountAcceptedMessage()
+    {
+        MessagesAccepted++;
+        _junkCommands = 0;
+    }
+
     /// <summary>
     /// The one place a storage fault becomes a reply: 451 4.3.0, or 452 4.3.1 when the store is
     /// full. The detail goes to the log, never to the client.
     /// </summary>
-    internal void ReplyStorageFailure(StorageException ex)
+    internal SmtpReply StorageFailureReply(StorageException ex)
     {
         Log.StorageFailed(Logger, ex, Connection.SessionId);
-        Reply(ex.IsFull ? ReplyCatalogue.StorageFull : ReplyCatalogue.StorageFailure);
+        return ex.IsFull ? ReplyCatalogue.StorageFull : ReplyCatalogue.StorageFailure;
     }
+
+    internal void ReplyStorageFailure(StorageException ex) => Reply(StorageFailureReply(ex));
 
     /// <summary>
     /// HELO and EHLO alike: RFC 5321 4.1.4 lets either come at any time, and either ends the

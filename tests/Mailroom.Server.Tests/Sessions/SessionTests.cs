@@ -74,9 +74,9 @@ public class SessionTests
     }
 
     [Fact]
-    public async Task A_client_that_pipelines_without_reading_meets_backpressure_not_unbounded_buffering()
+    public async Task Replies_held_back_for_a_long_pipelined_group_go_out_in_pieces_of_at_most_16_kb()
     {
-        await using var h = new SessionHarness();
+        await using var h = new SessionHarness(new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, MaxJunkCommands = 20_000 });
         await h.StartAsync();
         var before = h.Flushes;
         const int count = 10_000;
@@ -271,6 +271,136 @@ public class SessionTests
         Assert.Equal(503, (await h.ReadReplyAsync()).Code);
         await h.ExpectAsync("NOOP", 250);
         Assert.Empty(h.Store.Committed);
+    }
+
+    /// <summary>
+    /// A BDAT line whose size cannot be read leaves the chunk's end unknown: were the server to
+    /// answer 501 and go on, the chunk's content would run as commands (here, a whole smuggled
+    /// transaction). It answers 421 and closes instead.
+    /// </summary>
+    [Fact]
+    public async Task Bdat_framing_attack_a_malformed_bdat_closes_the_session_and_runs_nothing()
+    {
+        await using var h = new SessionHarness();
+        await h.StartAsync();
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.SendAsync("BDAT 80 LAST junk\r\nRSET\r\nMAIL FROM:<admin@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nevil\r\n.\r\n");
+        var reply = await h.ReadReplyAsync();
+        Assert.Equal(421, reply.Code);
+        Assert.Equal(SessionEnd.TooManyErrors, await h.Run);
+        Assert.Empty(h.Store.Committed);
+    }
+
+    [Fact]
+    public async Task A_bare_cr_at_the_very_end_of_bdat_content_is_refused()
+    {
+        await using var h = new SessionHarness();
+        await h.StartAsync();
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.SendAsync("BDAT 13 LAST\r\nSubject: x\r\n\r");
+        Assert.Equal(554, (await h.ReadReplyAsync()).Code);
+        Assert.Empty(h.Store.Committed);
+    }
+
+    [Theory]
+    [InlineData(FaultPoint.Begin, false)]
+    [InlineData(FaultPoint.Write, false)]
+    [InlineData(FaultPoint.Commit, false)]
+    [InlineData(FaultPoint.Write, true)]
+    public async Task Bdat_storage_faults_are_answered_on_every_chunk_with_the_reply_first_given(FaultPoint point, bool full)
+    {
+        await using var h = new SessionHarness();
+        h.Store.FailAt = point;
+        h.Store.FailAsFull = full;
+        await h.StartAsync();
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        var expected = full ? 452 : 451;
+        await h.SendAsync("BDAT 5\r\nabc\r\n");
+        var first = await h.ReadReplyAsync();
+        Assert.Equal(point == FaultPoint.Commit ? 250 : expected, first.Code);
+        await h.SendAsync("BDAT 5\r\ndef\r\n");
+        Assert.Equal(point == FaultPoint.Commit ? 250 : expected, (await h.ReadReplyAsync()).Code);
+        await h.SendAsync("BDAT 5 LAST\r\nghi\r\n");
+        Assert.Equal(expected, (await h.ReadReplyAsync()).Code);
+        Assert.Empty(h.Store.Committed);
+        Assert.Equal(0, h.Store.OpenWriters);
+        await h.ExpectAsync("NOOP", 250);
+    }
+
+    [Fact]
+    public async Task Shutdown_lets_a_bdat_transfer_in_progress_finish()
+    {
+        await using var h = new SessionHarness();
+        await h.StartAsync();
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.SendAsync("BDAT 12\r\nSubject: x\r\n");
+        Assert.Equal(250, (await h.ReadReplyAsync()).Code);
+        h.BeginShutdown();
+        await h.SendAsync("BDAT 6 LAST\r\nbody\r\n");
+        Assert.Equal(250, (await h.ReadReplyAsync()).Code);
+        Assert.Equal(421, (await h.ReadReplyAsync()).Code);
+        Assert.Single(h.Store.Committed);
+    }
+
+    [Fact]
+    public async Task Harvesting_addresses_hits_the_refused_recipient_budget()
+    {
+        var options = new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, MaxRecipientRefusals = 3 };
+        await using var h = new SessionHarness(options);
+        await h.StartAsync();
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<a@example.test>", 550);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.ExpectAsync("RCPT TO:<b@example.test>", 550);
+        await h.SendAsync("RCPT TO:<c@example.test>\r\n");
+        Assert.Equal(550, (await h.ReadReplyAsync()).Code);
+        var closing = await h.ReadReplyAsync();
+        Assert.Equal(421, closing.Code);
+        Assert.Equal(SessionEnd.TooManyErrors, await h.Run);
+    }
+
+    [Fact]
+    public async Task Junk_commands_are_budgeted_between_messages()
+    {
+        var options = new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, MaxJunkCommands = 3 };
+        await using var h = new SessionHarness(options);
+        await h.StartAsync();
+        await h.ExpectAsync("NOOP", 250);
+        await h.ExpectAsync("RSET", 250);
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.ExpectAsync("DATA", 354);
+        await h.ExpectAsync("x\r\n.", 250);
+
+        // An accepted message starts the count again.
+        await h.ExpectAsync("NOOP", 250);
+        await h.ExpectAsync("VRFY x", 252);
+        await h.SendAsync("HELP\r\n");
+        Assert.Equal(214, (await h.ReadReplyAsync()).Code);
+        Assert.Equal(421, (await h.ReadReplyAsync()).Code);
+        Assert.Equal(SessionEnd.TooManyErrors, await h.Run);
+    }
+
+    [Fact]
+    public async Task A_client_that_stalls_inside_data_is_timed_out_and_nothing_is_stored()
+    {
+        var options = new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, DataTimeout = TimeSpan.FromMilliseconds(300) };
+        await using var h = new SessionHarness(options);
+        await h.StartAsync();
+        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.ExpectAsync("DATA", 354);
+        await h.SendAsync("Subject: stalled\r\n\r\nhalf");
+        var reply = await h.ReadReplyAsync();
+        Assert.Equal(421, reply.Code);
+        Assert.Equal("4.4.2", reply.Enhanced.ToString());
+        Assert.Equal(SessionEnd.Timeout, await h.Run);
+        Assert.Empty(h.Store.Committed);
+        Assert.Equal(0, h.Store.OpenWriters);
     }
 
     [Fact]
