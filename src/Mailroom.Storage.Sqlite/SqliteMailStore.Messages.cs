@@ -21,17 +21,24 @@ public sealed partial class SqliteMailStore
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        var relativePath = BodyFiles.RelativePath(envelope.MessageId);
+        var id = envelope.MessageId;
+        var relativePath = BodyFiles.RelativePath(id);
         return StorageFaults.RunAsync("starting a message", () =>
         {
-            var fullPath = _bodies.FullPath(relativePath);
+            var finalPath = _bodies.FullPath(relativePath);
+            var tempPath = _bodies.TempPath(id);
+            if (File.Exists(finalPath))
+            {
+                throw new DirectoryConflictException($"message {id} already exists");
+            }
+
             try
             {
-                return Task.FromResult<IMessageWriter>(SqliteMessageWriter.Create(this, envelope, relativePath, fullPath));
+                return Task.FromResult<IMessageWriter>(SqliteMessageWriter.Create(this, envelope, relativePath, tempPath, finalPath));
             }
-            catch (IOException exception) when (File.Exists(fullPath))
+            catch (IOException exception) when (File.Exists(tempPath))
             {
-                throw new DirectoryConflictException($"message {envelope.MessageId} already exists", exception);
+                throw new DirectoryConflictException($"message {id} is already being delivered", exception);
             }
         });
     }
@@ -96,7 +103,7 @@ public sealed partial class SqliteMailStore
 
     /// <summary>
     /// The commit point of a delivery: the messages row and one deliveries row per recipient in
-    /// one transaction. The body file is already durable when this runs.
+    /// one transaction. The body file and its final name are already durable when this runs.
     /// </summary>
     internal Task RecordMessageAsync(MessageEnvelope envelope, string relativePath, long size, string? subject, CancellationToken cancellationToken)
     {
@@ -137,6 +144,7 @@ public sealed partial class SqliteMailStore
                 }
 
                 transaction.Commit();
+                CommitRecorder?.Record(CommitStep.RowCommitted, envelope.MessageId);
             }
         });
     }

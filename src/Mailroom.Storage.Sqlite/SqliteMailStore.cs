@@ -16,8 +16,8 @@ public sealed partial class SqliteMailStore : IMailStore
     public const string DatabaseFileName = "mailroom.db";
 
     /// <summary>
-    /// A body file with no messages row is an orphan (a crash between the file and the commit)
-    /// only once it is this old: another process may have a delivery in flight right now.
+    /// A file in <c>messages/tmp/</c> is left over from a crash or a failed abort only once it is
+    /// this old: another process may have a delivery in flight right now.
     /// </summary>
     internal static readonly TimeSpan OrphanGracePeriod = TimeSpan.FromMinutes(15);
 
@@ -35,6 +35,11 @@ public sealed partial class SqliteMailStore : IMailStore
     }
 
     public string DataDirectory { get; }
+
+    internal BodyFiles Bodies => _bodies;
+
+    /// <summary>Set by tests to watch the durable steps of each commit; null in production.</summary>
+    internal ICommitRecorder? CommitRecorder { get; set; }
 
     public static Task<SqliteMailStore> OpenAsync(string dataDirectory, CancellationToken cancellationToken)
     {
@@ -119,37 +124,34 @@ public sealed partial class SqliteMailStore : IMailStore
 
             await Schema.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
 
-            var created = !Directory.Exists(_bodies.Root);
-            Directory.CreateDirectory(_bodies.Root);
-            if (created)
-            {
-                DirectorySync.Sync(DataDirectory);
-            }
+            CreateDurably(_bodies.Root);
+            CreateDurably(_bodies.TempRoot);
+            SweepTemp(cancellationToken);
+        }
+    }
 
-            await SweepOrphansAsync(connection, cancellationToken).ConfigureAwait(false);
+    /// <summary>Creates a folder and, when it is new, syncs its parent so the folder survives power loss.</summary>
+    private static void CreateDurably(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder);
+            DirectorySync.Sync(Path.GetDirectoryName(folder)!);
         }
     }
 
     /// <summary>
-    /// Removes body files that no messages row refers to: left by a crash after the file was
-    /// written but before the transaction committed, or by a failed delete after an abort.
+    /// Removes old files from <c>messages/tmp/</c>: left by a crash before a commit renamed them,
+    /// or by an abort whose delete failed. A file there has no row by construction, so this
+    /// needs no query and only reads one folder, which is empty when nothing is in flight.
     /// </summary>
-    private async Task SweepOrphansAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private void SweepTemp(CancellationToken cancellationToken)
     {
-        using var exists = connection.CreateCommand();
-        exists.CommandText = "SELECT 1 FROM messages WHERE id = $id;";
-        var id = exists.Parameters.Add("$id", SqliteType.Text);
         var cutoff = DateTime.UtcNow - OrphanGracePeriod;
-        foreach (var (messageId, file) in _bodies.Enumerate())
+        foreach (var file in _bodies.EnumerateTemp())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (file.LastWriteTimeUtc > cutoff)
-            {
-                continue;
-            }
-
-            id.Value = messageId;
-            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+            if (file.LastWriteTimeUtc <= cutoff)
             {
                 file.Delete();
             }
