@@ -107,45 +107,41 @@ public sealed partial class SqliteMailStore
     /// </summary>
     internal Task RecordMessageAsync(MessageEnvelope envelope, string relativePath, long size, string? subject, CancellationToken cancellationToken)
     {
-        return StorageFaults.RunAsync("recording a message", async () =>
+        return WriteAsync("recording a message", async connection =>
         {
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var message = connection.CreateCommand();
+            message.Transaction = transaction;
+            message.CommandText = """
+                INSERT INTO messages (id, sender, received_utc, size, subject, body_path)
+                VALUES ($id, $sender, $received, $size, $subject, $path);
+                """;
+            message.Parameters.AddWithValue("$id", envelope.MessageId);
+            message.Parameters.AddWithValue("$sender", envelope.Sender);
+            message.Parameters.AddWithValue("$received", Time.Format(envelope.ReceivedUtc));
+            message.Parameters.AddWithValue("$size", size);
+            message.Parameters.AddWithValue("$subject", (object?)subject ?? DBNull.Value);
+            message.Parameters.AddWithValue("$path", relativePath);
+            await message.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+            using var delivery = connection.CreateCommand();
+            delivery.Transaction = transaction;
+            delivery.CommandText = """
+                INSERT OR IGNORE INTO deliveries (message_id, mailbox_id, recipient)
+                VALUES ($id, $mailbox, $recipient);
+                """;
+            delivery.Parameters.AddWithValue("$id", envelope.MessageId);
+            var mailbox = delivery.Parameters.Add("$mailbox", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var recipient = delivery.Parameters.Add("$recipient", Microsoft.Data.Sqlite.SqliteType.Text);
+            foreach (var to in envelope.Recipients)
             {
-                using var transaction = connection.BeginTransaction(deferred: false);
-                using var message = connection.CreateCommand();
-                message.Transaction = transaction;
-                message.CommandText = """
-                    INSERT INTO messages (id, sender, received_utc, size, subject, body_path)
-                    VALUES ($id, $sender, $received, $size, $subject, $path);
-                    """;
-                message.Parameters.AddWithValue("$id", envelope.MessageId);
-                message.Parameters.AddWithValue("$sender", envelope.Sender);
-                message.Parameters.AddWithValue("$received", Time.Format(envelope.ReceivedUtc));
-                message.Parameters.AddWithValue("$size", size);
-                message.Parameters.AddWithValue("$subject", (object?)subject ?? DBNull.Value);
-                message.Parameters.AddWithValue("$path", relativePath);
-                await message.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
-                using var delivery = connection.CreateCommand();
-                delivery.Transaction = transaction;
-                delivery.CommandText = """
-                    INSERT OR IGNORE INTO deliveries (message_id, mailbox_id, recipient)
-                    VALUES ($id, $mailbox, $recipient);
-                    """;
-                delivery.Parameters.AddWithValue("$id", envelope.MessageId);
-                var mailbox = delivery.Parameters.Add("$mailbox", Microsoft.Data.Sqlite.SqliteType.Integer);
-                var recipient = delivery.Parameters.Add("$recipient", Microsoft.Data.Sqlite.SqliteType.Text);
-                foreach (var to in envelope.Recipients)
-                {
-                    mailbox.Value = to.Mailbox.Id;
-                    recipient.Value = Normalize(to.Address);
-                    await delivery.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                transaction.Commit();
-                CommitRecorder?.Record(CommitStep.RowCommitted, envelope.MessageId);
+                mailbox.Value = to.Mailbox.Id;
+                recipient.Value = Normalize(to.Address);
+                await delivery.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-        });
+
+            transaction.Commit();
+            CommitRecorder?.Record(CommitStep.RowCommitted, envelope.MessageId);
+        }, cancellationToken);
     }
 }

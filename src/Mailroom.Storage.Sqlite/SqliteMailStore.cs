@@ -6,10 +6,10 @@ namespace Mailroom.Storage.Sqlite;
 
 /// <summary>
 /// The embedded store: <c>mailroom.db</c> (SQLite, WAL) and the message bodies as files beside it.
-/// Thread-safe: each operation takes its own connection from Microsoft.Data.Sqlite's pool, and
-/// every write runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent SMTP sessions queue
-/// on SQLite's write lock (busy_timeout) instead of failing. Other processes (the admin
-/// commands) may open the same folder while the server runs.
+/// Thread-safe: each operation takes its own connection from Microsoft.Data.Sqlite's pool. Writes
+/// in one store queue on an async gate (<see cref="WriteAsync{T}"/>), so a waiting writer holds
+/// no thread; SQLite's write lock and busy_timeout only arbitrate between processes (the admin
+/// commands may open the same folder while the server runs).
 /// </summary>
 public sealed partial class SqliteMailStore : IMailStore
 {
@@ -25,6 +25,14 @@ public sealed partial class SqliteMailStore : IMailStore
 
     private readonly string _connectionString;
     private readonly BodyFiles _bodies;
+
+    /// <summary>
+    /// One writer at a time inside this store. Microsoft.Data.Sqlite's async methods run
+    /// synchronously, so a writer waiting in busy_timeout blocks its thread; with the gate the
+    /// others wait here without one. Never disposed: disposing would fault writers still queued,
+    /// and a SemaphoreSlim whose wait handle is never used holds no OS resource.
+    /// </summary>
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _disposed;
 
     private SqliteMailStore(string dataDirectory, string connectionString)
@@ -106,6 +114,40 @@ public sealed partial class SqliteMailStore : IMailStore
             throw;
         }
     }
+
+    /// <summary>
+    /// Runs one write on a connection of its own, behind the write gate. Every statement that
+    /// changes the database goes through here.
+    /// </summary>
+    internal Task<T> WriteAsync<T>(string operation, Func<SqliteConnection, Task<T>> write, CancellationToken cancellationToken)
+    {
+        return StorageFaults.RunAsync(operation, async () =>
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    return await write(connection).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        });
+    }
+
+    internal Task WriteAsync(string operation, Func<SqliteConnection, Task> write, CancellationToken cancellationToken) =>
+        WriteAsync(
+            operation,
+            async connection =>
+            {
+                await write(connection).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
 
     private async Task InitializeAsync(CancellationToken cancellationToken)
     {

@@ -127,21 +127,21 @@ public sealed class MessageTests : TempStore
     }
 
     [Fact]
-    public async Task TwentyConcurrentDeliveriesAllLand()
+    public async Task FiftyConcurrentDeliveriesAllLand()
     {
         var a = await AddUserAsync("a@example.com");
         var b = await AddUserAsync("b@example.com");
 
-        var ids = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
+        var ids = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Task.Run(async () =>
         {
             var body = Encoding.ASCII.GetBytes($"Subject: message {i}\r\n\r\n{new string('x', 10_000 * (i % 4))}\r\n");
             return (Id: await DeliverAsync(body, i % 3 == 0 ? [a, b] : [a]), Index: i);
         })));
 
-        Assert.Equal(24, ids.Select(x => x.Id).Distinct().Count());
+        Assert.Equal(50, ids.Select(x => x.Id).Distinct().Count());
         var summaries = await Store.ListMessagesAsync(null, None);
-        Assert.Equal(24 + 8, summaries.Count);
-        Assert.Equal(24, BodyFiles().Length);
+        Assert.Equal(50 + 17, summaries.Count);
+        Assert.Equal(50, BodyFiles().Length);
         foreach (var (id, index) in ids)
         {
             var forA = Assert.Single(summaries, s => s.MessageId == id && s.Mailbox == "a@example.com");
