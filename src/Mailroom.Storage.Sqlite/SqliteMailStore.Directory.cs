@@ -12,49 +12,41 @@ public sealed partial class SqliteMailStore
     public Task<bool> AddDomainAsync(string domain, CancellationToken cancellationToken)
     {
         var name = NormalizeDomain(domain);
-        return StorageFaults.RunAsync("adding a domain", async () =>
+        return WriteAsync("adding a domain", async connection =>
         {
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                using var command = connection.CreateCommand();
-                command.CommandText = "INSERT OR IGNORE INTO domains (name, created_utc) VALUES ($name, $now);";
-                command.Parameters.AddWithValue("$name", name);
-                command.Parameters.AddWithValue("$now", Time.Format(DateTimeOffset.UtcNow));
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-            }
-        });
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT OR IGNORE INTO domains (name, created_utc) VALUES ($name, $now);";
+            command.Parameters.AddWithValue("$name", name);
+            command.Parameters.AddWithValue("$now", Time.Format(DateTimeOffset.UtcNow));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }, cancellationToken);
     }
 
     public Task<bool> RemoveDomainAsync(string domain, CancellationToken cancellationToken)
     {
         var name = NormalizeDomain(domain);
-        return StorageFaults.RunAsync("removing a domain", async () =>
+        return WriteAsync("removing a domain", async connection =>
         {
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var count = connection.CreateCommand();
+            count.Transaction = transaction;
+            count.CommandText = "SELECT COUNT(*) FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE d.name = $name;";
+            count.Parameters.AddWithValue("$name", name);
+            var accounts = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            if (accounts > 0)
             {
-                using var transaction = connection.BeginTransaction(deferred: false);
-                using var count = connection.CreateCommand();
-                count.Transaction = transaction;
-                count.CommandText = "SELECT COUNT(*) FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE d.name = $name;";
-                count.Parameters.AddWithValue("$name", name);
-                var accounts = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                if (accounts > 0)
-                {
-                    throw new DirectoryConflictException(
-                        $"domain {name} still has {accounts} account(s); remove them first with `mailroom user remove`");
-                }
-
-                using var delete = connection.CreateCommand();
-                delete.Transaction = transaction;
-                delete.CommandText = "DELETE FROM domains WHERE name = $name;";
-                delete.Parameters.AddWithValue("$name", name);
-                var removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-                transaction.Commit();
-                return removed;
+                throw new DirectoryConflictException(
+                    $"domain {name} still has {accounts} account(s); remove them first with `mailroom user remove`");
             }
-        });
+
+            using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM domains WHERE name = $name;";
+            delete.Parameters.AddWithValue("$name", name);
+            var removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            transaction.Commit();
+            return removed;
+        }, cancellationToken);
     }
 
     public Task<IReadOnlyList<string>> ListDomainsAsync(CancellationToken cancellationToken) =>
@@ -76,47 +68,43 @@ public sealed partial class SqliteMailStore
     {
         var normalized = NormalizeAddress(address, out var domain);
         ArgumentException.ThrowIfNullOrEmpty(passwordHash);
-        return StorageFaults.RunAsync("adding an account", async () =>
+        return WriteAsync("adding an account", async connection =>
         {
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var findDomain = connection.CreateCommand();
+            findDomain.Transaction = transaction;
+            findDomain.CommandText = "SELECT id FROM domains WHERE name = $name;";
+            findDomain.Parameters.AddWithValue("$name", domain);
+            if (await findDomain.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long domainId)
             {
-                using var transaction = connection.BeginTransaction(deferred: false);
-                using var findDomain = connection.CreateCommand();
-                findDomain.Transaction = transaction;
-                findDomain.CommandText = "SELECT id FROM domains WHERE name = $name;";
-                findDomain.Parameters.AddWithValue("$name", domain);
-                if (await findDomain.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long domainId)
-                {
-                    throw new DirectoryConflictException(
-                        $"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
-                }
-
-                var created = DateTimeOffset.UtcNow;
-                using var insert = connection.CreateCommand();
-                insert.Transaction = transaction;
-                insert.CommandText = """
-                    INSERT INTO accounts (address, domain_id, password_hash, created_utc)
-                    VALUES ($address, $domain, $hash, $now) RETURNING id;
-                    """;
-                insert.Parameters.AddWithValue("$address", normalized);
-                insert.Parameters.AddWithValue("$domain", domainId);
-                insert.Parameters.AddWithValue("$hash", passwordHash);
-                insert.Parameters.AddWithValue("$now", Time.Format(created));
-                var accountId = await ExecuteUniqueAsync(insert, $"account {normalized} already exists", cancellationToken).ConfigureAwait(false);
-
-                using var mailbox = connection.CreateCommand();
-                mailbox.Transaction = transaction;
-                mailbox.CommandText = "INSERT INTO mailboxes (address, name, account_id) VALUES ($address, $name, $account) RETURNING id;";
-                mailbox.Parameters.AddWithValue("$address", normalized);
-                mailbox.Parameters.AddWithValue("$name", InboxName);
-                mailbox.Parameters.AddWithValue("$account", accountId);
-                _ = await ExecuteUniqueAsync(mailbox, $"address {normalized} is already used by a system mailbox", cancellationToken).ConfigureAwait(false);
-
-                transaction.Commit();
-                return new Account(accountId, normalized, passwordHash, Time.Parse(Time.Format(created)));
+                throw new DirectoryConflictException(
+                    $"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
             }
-        });
+
+            var created = DateTimeOffset.UtcNow;
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO accounts (address, domain_id, password_hash, created_utc)
+                VALUES ($address, $domain, $hash, $now) RETURNING id;
+                """;
+            insert.Parameters.AddWithValue("$address", normalized);
+            insert.Parameters.AddWithValue("$domain", domainId);
+            insert.Parameters.AddWithValue("$hash", passwordHash);
+            insert.Parameters.AddWithValue("$now", Time.Format(created));
+            var accountId = await ExecuteUniqueAsync(insert, $"account {normalized} already exists", cancellationToken).ConfigureAwait(false);
+
+            using var mailbox = connection.CreateCommand();
+            mailbox.Transaction = transaction;
+            mailbox.CommandText = "INSERT INTO mailboxes (address, name, account_id) VALUES ($address, $name, $account) RETURNING id;";
+            mailbox.Parameters.AddWithValue("$address", normalized);
+            mailbox.Parameters.AddWithValue("$name", InboxName);
+            mailbox.Parameters.AddWithValue("$account", accountId);
+            _ = await ExecuteUniqueAsync(mailbox, $"address {normalized} is already used by a system mailbox", cancellationToken).ConfigureAwait(false);
+
+            transaction.Commit();
+            return new Account(accountId, normalized, passwordHash, Time.Parse(Time.Format(created)));
+        }, cancellationToken);
     }
 
     public Task<bool> SetPasswordHashAsync(string address, string passwordHash, CancellationToken cancellationToken)
@@ -124,18 +112,14 @@ public sealed partial class SqliteMailStore
         ArgumentNullException.ThrowIfNull(address);
         ArgumentException.ThrowIfNullOrEmpty(passwordHash);
         var normalized = Normalize(address);
-        return StorageFaults.RunAsync("changing a password", async () =>
+        return WriteAsync("changing a password", async connection =>
         {
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                using var command = connection.CreateCommand();
-                command.CommandText = "UPDATE accounts SET password_hash = $hash WHERE address = $address;";
-                command.Parameters.AddWithValue("$hash", passwordHash);
-                command.Parameters.AddWithValue("$address", normalized);
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-            }
-        });
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE accounts SET password_hash = $hash WHERE address = $address;";
+            command.Parameters.AddWithValue("$hash", passwordHash);
+            command.Parameters.AddWithValue("$address", normalized);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }, cancellationToken);
     }
 
     public Task<bool> RemoveAccountAsync(string address, CancellationToken cancellationToken)
@@ -145,9 +129,7 @@ public sealed partial class SqliteMailStore
         return StorageFaults.RunAsync("removing an account", async () =>
         {
             var orphanedBodies = new List<string>();
-            bool removed;
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            var removed = await WriteAsync("removing an account", async connection =>
             {
                 using var transaction = connection.BeginTransaction(deferred: false);
 
@@ -171,7 +153,7 @@ public sealed partial class SqliteMailStore
                 delete.Transaction = transaction;
                 delete.CommandText = "DELETE FROM accounts WHERE address = $address;";
                 delete.Parameters.AddWithValue("$address", normalized);
-                removed = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+                var deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
 
                 using var prune = connection.CreateCommand();
                 prune.Transaction = transaction;
@@ -194,9 +176,11 @@ public sealed partial class SqliteMailStore
                 clear.CommandText = "DELETE FROM removed_candidates;";
                 await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 transaction.Commit();
-            }
+                return deleted;
+            }, cancellationToken).ConfigureAwait(false);
 
-            // After the commit: a crash before these deletes leaves files the sweep removes.
+            // After the commit and outside the write gate: a crash before these deletes leaves
+            // files without rows, which cost disk space only.
             foreach (var body in orphanedBodies)
             {
                 File.Delete(_bodies.FullPath(body));
@@ -241,30 +225,35 @@ public sealed partial class SqliteMailStore
         });
     }
 
-    public Task<MailboxRef> EnsureSystemMailboxAsync(string address, CancellationToken cancellationToken)
+    public async Task<MailboxRef> EnsureSystemMailboxAsync(string address, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
         var normalized = Normalize(address);
-        return StorageFaults.RunAsync("creating a system mailbox", async () =>
+
+        // Every RCPT TO:<postmaster> lands here, and the mailbox almost always exists: look it up
+        // without the write gate or SQLite's write lock, and write only when it is missing.
+        return await FindMailboxAsync(normalized, cancellationToken).ConfigureAwait(false)
+            ?? await CreateSystemMailboxAsync(normalized, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<MailboxRef> CreateSystemMailboxAsync(string normalized, CancellationToken cancellationToken)
+    {
+        return WriteAsync("creating a system mailbox", async connection =>
         {
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                // INSERT OR IGNORE then SELECT: two sessions racing to create it both end up
-                // with the one row.
-                using var command = connection.CreateCommand();
-                command.CommandText = """
-                    INSERT OR IGNORE INTO mailboxes (address, name, account_id) VALUES ($address, $name, NULL);
-                    SELECT id, address, name FROM mailboxes WHERE address = $address;
-                    """;
-                command.Parameters.AddWithValue("$address", normalized);
-                command.Parameters.AddWithValue("$name", InboxName);
-                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                    ? ReadMailbox(reader)
-                    : throw new StorageException($"system mailbox {normalized} vanished while it was created");
-            }
-        });
+            // INSERT OR IGNORE then SELECT: two processes racing to create it both end up
+            // with the one row.
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT OR IGNORE INTO mailboxes (address, name, account_id) VALUES ($address, $name, NULL);
+                SELECT id, address, name FROM mailboxes WHERE address = $address;
+                """;
+            command.Parameters.AddWithValue("$address", normalized);
+            command.Parameters.AddWithValue("$name", InboxName);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? ReadMailbox(reader)
+                : throw new StorageException($"system mailbox {normalized} vanished while it was created");
+        }, cancellationToken);
     }
 
     private static Account ReadAccount(SqliteDataReader reader) =>

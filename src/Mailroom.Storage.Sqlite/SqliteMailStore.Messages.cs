@@ -21,17 +21,24 @@ public sealed partial class SqliteMailStore
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        var relativePath = BodyFiles.RelativePath(envelope.MessageId);
+        var id = envelope.MessageId;
+        var relativePath = BodyFiles.RelativePath(id);
         return StorageFaults.RunAsync("starting a message", () =>
         {
-            var fullPath = _bodies.FullPath(relativePath);
+            var finalPath = _bodies.FullPath(relativePath);
+            var tempPath = _bodies.TempPath(id);
+            if (File.Exists(finalPath))
+            {
+                throw new DirectoryConflictException($"message {id} already exists");
+            }
+
             try
             {
-                return Task.FromResult<IMessageWriter>(SqliteMessageWriter.Create(this, envelope, relativePath, fullPath));
+                return Task.FromResult<IMessageWriter>(SqliteMessageWriter.Create(this, envelope, relativePath, tempPath, finalPath));
             }
-            catch (IOException exception) when (File.Exists(fullPath))
+            catch (IOException exception) when (File.Exists(tempPath))
             {
-                throw new DirectoryConflictException($"message {envelope.MessageId} already exists", exception);
+                throw new DirectoryConflictException($"message {id} is already being delivered", exception);
             }
         });
     }
@@ -96,48 +103,45 @@ public sealed partial class SqliteMailStore
 
     /// <summary>
     /// The commit point of a delivery: the messages row and one deliveries row per recipient in
-    /// one transaction. The body file is already durable when this runs.
+    /// one transaction. The body file and its final name are already durable when this runs.
     /// </summary>
     internal Task RecordMessageAsync(MessageEnvelope envelope, string relativePath, long size, string? subject, CancellationToken cancellationToken)
     {
-        return StorageFaults.RunAsync("recording a message", async () =>
+        return WriteAsync("recording a message", async connection =>
         {
-            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var message = connection.CreateCommand();
+            message.Transaction = transaction;
+            message.CommandText = """
+                INSERT INTO messages (id, sender, received_utc, size, subject, body_path)
+                VALUES ($id, $sender, $received, $size, $subject, $path);
+                """;
+            message.Parameters.AddWithValue("$id", envelope.MessageId);
+            message.Parameters.AddWithValue("$sender", envelope.Sender);
+            message.Parameters.AddWithValue("$received", Time.Format(envelope.ReceivedUtc));
+            message.Parameters.AddWithValue("$size", size);
+            message.Parameters.AddWithValue("$subject", (object?)subject ?? DBNull.Value);
+            message.Parameters.AddWithValue("$path", relativePath);
+            await message.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+            using var delivery = connection.CreateCommand();
+            delivery.Transaction = transaction;
+            delivery.CommandText = """
+                INSERT OR IGNORE INTO deliveries (message_id, mailbox_id, recipient)
+                VALUES ($id, $mailbox, $recipient);
+                """;
+            delivery.Parameters.AddWithValue("$id", envelope.MessageId);
+            var mailbox = delivery.Parameters.Add("$mailbox", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var recipient = delivery.Parameters.Add("$recipient", Microsoft.Data.Sqlite.SqliteType.Text);
+            foreach (var to in envelope.Recipients)
             {
-                using var transaction = connection.BeginTransaction(deferred: false);
-                using var message = connection.CreateCommand();
-                message.Transaction = transaction;
-                message.CommandText = """
-                    INSERT INTO messages (id, sender, received_utc, size, subject, body_path)
-                    VALUES ($id, $sender, $received, $size, $subject, $path);
-                    """;
-                message.Parameters.AddWithValue("$id", envelope.MessageId);
-                message.Parameters.AddWithValue("$sender", envelope.Sender);
-                message.Parameters.AddWithValue("$received", Time.Format(envelope.ReceivedUtc));
-                message.Parameters.AddWithValue("$size", size);
-                message.Parameters.AddWithValue("$subject", (object?)subject ?? DBNull.Value);
-                message.Parameters.AddWithValue("$path", relativePath);
-                await message.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
-                using var delivery = connection.CreateCommand();
-                delivery.Transaction = transaction;
-                delivery.CommandText = """
-                    INSERT OR IGNORE INTO deliveries (message_id, mailbox_id, recipient)
-                    VALUES ($id, $mailbox, $recipient);
-                    """;
-                delivery.Parameters.AddWithValue("$id", envelope.MessageId);
-                var mailbox = delivery.Parameters.Add("$mailbox", Microsoft.Data.Sqlite.SqliteType.Integer);
-                var recipient = delivery.Parameters.Add("$recipient", Microsoft.Data.Sqlite.SqliteType.Text);
-                foreach (var to in envelope.Recipients)
-                {
-                    mailbox.Value = to.Mailbox.Id;
-                    recipient.Value = Normalize(to.Address);
-                    await delivery.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                transaction.Commit();
+                mailbox.Value = to.Mailbox.Id;
+                recipient.Value = Normalize(to.Address);
+                await delivery.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-        });
+
+            transaction.Commit();
+            CommitRecorder?.Record(CommitStep.RowCommitted, envelope.MessageId);
+        }, cancellationToken);
     }
 }

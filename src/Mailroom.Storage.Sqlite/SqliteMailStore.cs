@@ -6,18 +6,18 @@ namespace Mailroom.Storage.Sqlite;
 
 /// <summary>
 /// The embedded store: <c>mailroom.db</c> (SQLite, WAL) and the message bodies as files beside it.
-/// Thread-safe: each operation takes its own connection from Microsoft.Data.Sqlite's pool, and
-/// every write runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent SMTP sessions queue
-/// on SQLite's write lock (busy_timeout) instead of failing. Other processes (the admin
-/// commands) may open the same folder while the server runs.
+/// Thread-safe: each operation takes its own connection from Microsoft.Data.Sqlite's pool. Writes
+/// in one store queue on an async gate (<see cref="WriteAsync{T}"/>), so a waiting writer holds
+/// no thread; SQLite's write lock and busy_timeout only arbitrate between processes (the admin
+/// commands may open the same folder while the server runs).
 /// </summary>
 public sealed partial class SqliteMailStore : IMailStore
 {
     public const string DatabaseFileName = "mailroom.db";
 
     /// <summary>
-    /// A body file with no messages row is an orphan (a crash between the file and the commit)
-    /// only once it is this old: another process may have a delivery in flight right now.
+    /// A file in <c>messages/tmp/</c> is left over from a crash or a failed abort only once it is
+    /// this old: another process may have a delivery in flight right now.
     /// </summary>
     internal static readonly TimeSpan OrphanGracePeriod = TimeSpan.FromMinutes(15);
 
@@ -25,6 +25,14 @@ public sealed partial class SqliteMailStore : IMailStore
 
     private readonly string _connectionString;
     private readonly BodyFiles _bodies;
+
+    /// <summary>
+    /// One writer at a time inside this store. Microsoft.Data.Sqlite's async methods run
+    /// synchronously, so a writer waiting in busy_timeout blocks its thread; with the gate the
+    /// others wait here without one. Never disposed: disposing would fault writers still queued,
+    /// and a SemaphoreSlim whose wait handle is never used holds no OS resource.
+    /// </summary>
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _disposed;
 
     private SqliteMailStore(string dataDirectory, string connectionString)
@@ -35,6 +43,11 @@ public sealed partial class SqliteMailStore : IMailStore
     }
 
     public string DataDirectory { get; }
+
+    internal BodyFiles Bodies => _bodies;
+
+    /// <summary>Set by tests to watch the durable steps of each commit; null in production.</summary>
+    internal ICommitRecorder? CommitRecorder { get; set; }
 
     public static Task<SqliteMailStore> OpenAsync(string dataDirectory, CancellationToken cancellationToken)
     {
@@ -102,6 +115,40 @@ public sealed partial class SqliteMailStore : IMailStore
         }
     }
 
+    /// <summary>
+    /// Runs one write on a connection of its own, behind the write gate. Every statement that
+    /// changes the database goes through here.
+    /// </summary>
+    internal Task<T> WriteAsync<T>(string operation, Func<SqliteConnection, Task<T>> write, CancellationToken cancellationToken)
+    {
+        return StorageFaults.RunAsync(operation, async () =>
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    return await write(connection).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        });
+    }
+
+    internal Task WriteAsync(string operation, Func<SqliteConnection, Task> write, CancellationToken cancellationToken) =>
+        WriteAsync(
+            operation,
+            async connection =>
+            {
+                await write(connection).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
+
     private async Task InitializeAsync(CancellationToken cancellationToken)
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -119,37 +166,34 @@ public sealed partial class SqliteMailStore : IMailStore
 
             await Schema.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
 
-            var created = !Directory.Exists(_bodies.Root);
-            Directory.CreateDirectory(_bodies.Root);
-            if (created)
-            {
-                DirectorySync.Sync(DataDirectory);
-            }
+            CreateDurably(_bodies.Root);
+            CreateDurably(_bodies.TempRoot);
+            SweepTemp(cancellationToken);
+        }
+    }
 
-            await SweepOrphansAsync(connection, cancellationToken).ConfigureAwait(false);
+    /// <summary>Creates a folder and, when it is new, syncs its parent so the folder survives power loss.</summary>
+    private static void CreateDurably(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder);
+            DirectorySync.Sync(Path.GetDirectoryName(folder)!);
         }
     }
 
     /// <summary>
-    /// Removes body files that no messages row refers to: left by a crash after the file was
-    /// written but before the transaction committed, or by a failed delete after an abort.
+    /// Removes old files from <c>messages/tmp/</c>: left by a crash before a commit renamed them,
+    /// or by an abort whose delete failed. A file there has no row by construction, so this
+    /// needs no query and only reads one folder, which is empty when nothing is in flight.
     /// </summary>
-    private async Task SweepOrphansAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private void SweepTemp(CancellationToken cancellationToken)
     {
-        using var exists = connection.CreateCommand();
-        exists.CommandText = "SELECT 1 FROM messages WHERE id = $id;";
-        var id = exists.Parameters.Add("$id", SqliteType.Text);
         var cutoff = DateTime.UtcNow - OrphanGracePeriod;
-        foreach (var (messageId, file) in _bodies.Enumerate())
+        foreach (var file in _bodies.EnumerateTemp())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (file.LastWriteTimeUtc > cutoff)
-            {
-                continue;
-            }
-
-            id.Value = messageId;
-            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+            if (file.LastWriteTimeUtc <= cutoff)
             {
                 file.Delete();
             }

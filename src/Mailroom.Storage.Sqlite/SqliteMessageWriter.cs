@@ -3,27 +3,30 @@ using Mailroom.Core.Storage;
 namespace Mailroom.Storage.Sqlite;
 
 /// <summary>
-/// One delivery in progress: the body goes straight to its file; <see cref="CommitAsync"/> makes
-/// the file durable and then records the message and its deliveries in one transaction.
-/// Until that transaction commits the message is invisible; disposing without a commit deletes
-/// the file.
+/// One delivery in progress: the body goes straight to <c>messages/tmp/&lt;id&gt;.eml</c>;
+/// <see cref="CommitAsync"/> makes the file durable, moves it to its final folder and then records
+/// the message and its deliveries in one transaction. Until that transaction commits the message
+/// is invisible; disposing without a commit deletes the file, wherever it is by then.
 /// </summary>
 internal sealed class SqliteMessageWriter : IMessageWriter
 {
     private readonly SqliteMailStore _store;
     private readonly MessageEnvelope _envelope;
     private readonly string _relativePath;
-    private readonly string _fullPath;
+    private readonly string _tempPath;
+    private readonly string _finalPath;
     private FileStream? _file;
+    private bool _renamed;
     private bool _committed;
     private bool _disposed;
 
-    private SqliteMessageWriter(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string fullPath, FileStream file)
+    private SqliteMessageWriter(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string tempPath, string finalPath, FileStream file)
     {
         _store = store;
         _envelope = envelope;
         _relativePath = relativePath;
-        _fullPath = fullPath;
+        _tempPath = tempPath;
+        _finalPath = finalPath;
         _file = file;
     }
 
@@ -31,13 +34,10 @@ internal sealed class SqliteMessageWriter : IMessageWriter
 
     public long Length { get; private set; }
 
-    public static SqliteMessageWriter Create(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string fullPath)
+    public static SqliteMessageWriter Create(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string tempPath, string finalPath)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-
-        // CreateNew: an id is stored once; a second writer for the same id fails instead of
-        // overwriting a body that may already be delivered.
-        var file = new FileStream(fullPath, new FileStreamOptions
+        // CreateNew: a second writer for an id in flight fails instead of sharing its file.
+        var file = new FileStream(tempPath, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
@@ -45,7 +45,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
             BufferSize = 64 * 1024,
             Options = FileOptions.Asynchronous,
         });
-        return new SqliteMessageWriter(store, envelope, relativePath, fullPath, file);
+        return new SqliteMessageWriter(store, envelope, relativePath, tempPath, finalPath, file);
     }
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
@@ -60,7 +60,10 @@ internal sealed class SqliteMessageWriter : IMessageWriter
     /// RFC 5321 6.1: "When the receiver-SMTP accepts a piece of mail (by sending a "250 OK"
     /// message in response to DATA), it is accepting responsibility for delivering or relaying
     /// the message. ... It MUST NOT lose the message for frivolous reasons, such as because the
-    /// host later crashes". So nothing here returns before file, name and rows are on disk.
+    /// host later crashes". So nothing here returns before file, name and rows are on disk, in
+    /// this order: file data, rename, directories, database row. After a crash at any point
+    /// either the row is missing (the message was never accepted) or the row, the name and the
+    /// whole file are all on disk.
     /// </remarks>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
@@ -68,19 +71,20 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         await StorageFaults.RunAsync("storing the message body", async () =>
         {
             await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-
-            // Data first, then the name, then the database row that makes the message visible:
-            // after a crash at any point either the row is missing (the sweep removes the file)
-            // or both the row and the whole file are on disk.
             file.Flush(flushToDisk: true);
+            _store.CommitRecorder?.Record(CommitStep.BodySynced, _tempPath);
             await file.DisposeAsync().ConfigureAwait(false);
             _file = null;
-            var directory = Path.GetDirectoryName(_fullPath)!;
-            DirectorySync.Sync(directory);
-            DirectorySync.Sync(Path.GetDirectoryName(directory)!);
         }).ConfigureAwait(false);
 
-        var subject = await SubjectReader.ReadAsync(_fullPath, cancellationToken).ConfigureAwait(false);
+        var subject = await SubjectReader.ReadAsync(_tempPath, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await StorageFaults.RunAsync("storing the message body", () =>
+        {
+            Publish();
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+
         await _store.RecordMessageAsync(_envelope, _relativePath, Length, subject, cancellationToken).ConfigureAwait(false);
         _committed = true;
     }
@@ -103,13 +107,50 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         {
             try
             {
-                File.Delete(_fullPath);
+                // After the rename the final file is ours: the move refuses to replace a file.
+                File.Delete(_renamed ? _finalPath : _tempPath);
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
-                // Not visible without its row; the orphan sweep at the next open removes it.
+                // Not visible without its row. A file left in tmp/ goes at the sweep of a later open.
             }
         }
+    }
+
+    /// <summary>
+    /// Moves the synced file to its final folder and makes the move durable: the final folder
+    /// gains an entry, <c>tmp/</c> loses one, and <c>messages/</c> gains the folder when it is new
+    /// (see <see cref="BodyFiles.IsEntryDurable"/>). fsync(2): "Calling fsync() does not
+    /// necessarily ensure that the entry in the directory containing the file has also reached disk."
+    /// </summary>
+    private void Publish()
+    {
+        var bodies = _store.Bodies;
+        var folder = Path.GetDirectoryName(_finalPath)!;
+        var newFolder = !bodies.IsEntryDurable(folder);
+        if (newFolder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        File.Move(_tempPath, _finalPath, overwrite: false);
+        _renamed = true;
+        _store.CommitRecorder?.Record(CommitStep.BodyRenamed, _finalPath);
+
+        SyncDirectory(folder);
+        if (newFolder)
+        {
+            SyncDirectory(bodies.Root);
+            bodies.MarkEntryDurable(folder);
+        }
+
+        SyncDirectory(bodies.TempRoot);
+    }
+
+    private void SyncDirectory(string directory)
+    {
+        DirectorySync.Sync(directory);
+        _store.CommitRecorder?.Record(CommitStep.DirectorySynced, directory);
     }
 
     private FileStream Open()

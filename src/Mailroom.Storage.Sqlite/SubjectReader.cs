@@ -1,41 +1,73 @@
+using System.Buffers;
+
 using MimeKit;
 
 namespace Mailroom.Storage.Sqlite;
 
 /// <summary>
-/// The decoded Subject of a stored message, for listings. Only the header block is parsed
-/// (RFC 5322 2.1: "a message consists of header fields ... optionally followed by a message body",
-/// the header ending at the first empty line), so a large body is never read.
+/// The decoded Subject of a stored message, for listings. Only the first
+/// <see cref="Limit"/> bytes of the file are read and parsed: RFC 5322 2.1 puts the header
+/// fields first, but sets no limit on how many there are, and parsing a header block of
+/// tens of megabytes costs gigabytes of memory. A Subject that starts past the limit is not
+/// found (null); one whose folded lines cross it is cut at the last whole line before it.
 /// </summary>
 internal static class SubjectReader
 {
+    public const int Limit = 64 * 1024;
+
     /// <summary>
-    /// Null when there is no Subject. Malformed headers also give null: the subject is a
-    /// convenience, and a delivery must never fail because of it.
+    /// Null when there is no Subject in the first <see cref="Limit"/> bytes. Malformed headers
+    /// also give null: the subject is a convenience, and a delivery must never fail because of it.
     /// </summary>
     public static async Task<string?> ReadAsync(string path, CancellationToken cancellationToken)
     {
+        var buffer = ArrayPool<byte>.Shared.Rent(Limit);
         try
         {
-            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 16 * 1024, useAsync: true);
+            int length;
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, useAsync: true);
             await using (file.ConfigureAwait(false))
             {
-                // RFC 5322 3.6.5: subject = "Subject:" unstructured CRLF, so folding is
-                // undone; RFC 2047 encoded-words are decoded by Header.Value.
-                var headers = await HeaderList.LoadAsync(file, cancellationToken).ConfigureAwait(false);
-                var subject = headers[HeaderId.Subject];
-                return subject?.Trim();
+                length = await file.ReadAtLeastAsync(buffer.AsMemory(0, Limit), Limit, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             }
+
+            return Parse(buffer, length, truncated: length == Limit);
         }
         catch (OperationCanceledException)
         {
             throw;
         }
-#pragma warning disable CA1031 // Any parse failure only costs the listing its subject.
+#pragma warning disable CA1031 // Any read or parse failure only costs the listing its subject.
         catch (Exception)
 #pragma warning restore CA1031
         {
             return null;
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string? Parse(byte[] buffer, int length, bool truncated)
+    {
+        // A prefix that may end inside a line loses that partial line, so a header cut at the
+        // limit is never taken for a whole one. When the header block ends inside the prefix,
+        // the parser stops at its empty line and the cut does not matter.
+        if (truncated)
+        {
+            length = buffer.AsSpan(0, length).LastIndexOf((byte)'\n') + 1;
+        }
+
+        if (length == 0)
+        {
+            return null;
+        }
+
+        // RFC 5322 3.6.5: subject = "Subject:" unstructured CRLF, so folding is undone;
+        // RFC 2047 encoded-words are decoded by Header.Value.
+        using var stream = new MemoryStream(buffer, 0, length, writable: false);
+        var headers = HeaderList.Load(stream);
+        return headers[HeaderId.Subject]?.Trim();
     }
 }
