@@ -69,7 +69,19 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServerUnderTest(process, folder, await listening.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken));
+        try
+        {
+            return new ServerUnderTest(process, folder, await listening.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken));
+        }
+        catch
+        {
+            // A server that never said where it listens is still a process, and the folder is still ours.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            process.Dispose();
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
     }
 
     /// <summary>User plus system CPU time of the server process so far (/proc/PID/stat, fields 14 and 15).</summary>

@@ -15,7 +15,7 @@ public sealed record CliResult(int ExitCode, byte[] OutputBytes, string Error)
 /// <summary>Runs the real command tree in-process against a temporary data folder, deleted afterwards.</summary>
 public abstract class CliRun : IDisposable
 {
-    protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "mailroom-cli-tests", Guid.NewGuid().ToString("N"));
+    protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "mailroom-cli-test-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
     {

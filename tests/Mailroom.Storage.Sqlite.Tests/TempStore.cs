@@ -6,7 +6,7 @@ namespace Mailroom.Storage.Sqlite.Tests;
 /// <summary>A real SQLite store in a fresh temporary folder, deleted afterwards.</summary>
 public abstract class TempStore : IAsyncLifetime
 {
-    protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "mailroom-tests", Guid.NewGuid().ToString("N"));
+    protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "mailroom-store-test-" + Guid.NewGuid().ToString("N"));
 
     protected SqliteMailStore Store { get; private set; } = null!;
 
