@@ -61,6 +61,8 @@ public sealed class CrashTests : IAsyncLifetime
             acknowledged.AddRange(batches.SelectMany(b => b));
         }
 
+        // The server starts again on what the kills left, and every acknowledged message is there, once.
+        await using var restarted = await ServerProcess.StartAsync(_folder);
         await using var store = await SqliteMailStore.OpenAsync(_folder, CancellationToken.None);
         var stored = await store.ListMessagesAsync(null, CancellationToken.None);
         Assert.Equal(80, acknowledged.Count);

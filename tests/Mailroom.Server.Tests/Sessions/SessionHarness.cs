@@ -95,6 +95,14 @@ public sealed class SessionHarness : IAsyncDisposable
         return await ExpectAsync(greeting, 250);
     }
 
+    /// <summary>Greets, then opens a transaction from s@remote.test to alice@example.test.</summary>
+    public async Task StartTransactionAsync()
+    {
+        await StartAsync();
+        await ExpectAsync("MAIL FROM:<s@remote.test>", 250);
+        await ExpectAsync("RCPT TO:<alice@example.test>", 250);
+    }
+
     /// <summary>True when the server has closed its side and nothing more will come.</summary>
     public async Task<bool> ServerClosedAsync()
     {

@@ -161,9 +161,7 @@ public class SessionTests
     {
         var options = new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, MaxRecipients = 2 };
         await using var h = new SessionHarness(options);
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("RCPT TO:<bob@example.test>", 250);
         Assert.Equal("4.5.3", (await h.ExpectAsync("RCPT TO:<alice@example.test>", 452)).Enhanced.ToString());
     }
@@ -172,9 +170,7 @@ public class SessionTests
     public async Task The_same_mailbox_twice_gets_one_copy()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("RCPT TO:<ALICE@example.test>", 250);
         await h.ExpectAsync("DATA", 354);
         await h.ExpectAsync("x\r\n.", 250);
@@ -244,9 +240,7 @@ public class SessionTests
     public async Task Bdat_chunks_are_stored_exactly_without_unstuffing()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         var part1 = "Subject: chunks\r\n\r\n.not stuffed\r\n";
         var part2 = ".\r\nstill content\r\n";
         await h.SendAsync($"BDAT {part1.Length}\r\n{part1}");
@@ -282,9 +276,7 @@ public class SessionTests
     public async Task Bdat_framing_attack_a_malformed_bdat_closes_the_session_and_runs_nothing()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.SendAsync("BDAT 80 LAST junk\r\nRSET\r\nMAIL FROM:<admin@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nevil\r\n.\r\n");
         var reply = await h.ReadReplyAsync();
         Assert.Equal(421, reply.Code);
@@ -296,9 +288,7 @@ public class SessionTests
     public async Task A_bare_cr_at_the_very_end_of_bdat_content_is_refused()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.SendAsync("BDAT 13 LAST\r\nSubject: x\r\n\r");
         Assert.Equal(554, (await h.ReadReplyAsync()).Code);
         Assert.Empty(h.Store.Committed);
@@ -314,9 +304,7 @@ public class SessionTests
         await using var h = new SessionHarness();
         h.Store.FailAt = point;
         h.Store.FailAsFull = full;
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         var expected = full ? 452 : 451;
         await h.SendAsync("BDAT 5\r\nabc\r\n");
         var first = await h.ReadReplyAsync();
@@ -334,9 +322,7 @@ public class SessionTests
     public async Task Shutdown_lets_a_bdat_transfer_in_progress_finish()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.SendAsync("BDAT 12\r\nSubject: x\r\n");
         Assert.Equal(250, (await h.ReadReplyAsync()).Code);
         h.BeginShutdown();
@@ -390,9 +376,7 @@ public class SessionTests
     {
         var options = new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, DataTimeout = TimeSpan.FromMilliseconds(300) };
         await using var h = new SessionHarness(options);
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("DATA", 354);
         await h.SendAsync("Subject: stalled\r\n\r\nhalf");
         var reply = await h.ReadReplyAsync();
@@ -407,9 +391,7 @@ public class SessionTests
     public async Task An_empty_bdat_last_delivers_an_empty_message()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("BDAT 0 LAST", 250);
         Assert.Single(h.Store.Committed);
     }
@@ -419,9 +401,7 @@ public class SessionTests
     {
         var options = new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, MaxMessageSize = 100 };
         await using var h = new SessionHarness(options);
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         var chunk = new string('x', 98) + "\r\n";
         await h.SendAsync($"BDAT 100\r\n{chunk}");
         Assert.Equal(250, (await h.ReadReplyAsync()).Code);
@@ -448,9 +428,7 @@ public class SessionTests
     public async Task Smtp_smuggling_is_not_possible(string fakeEnd)
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("DATA", 354);
         await h.SendAsync("Subject: first\r\n\r\nhello" + fakeEnd +
             "MAIL FROM:<admin@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n");
@@ -468,9 +446,7 @@ public class SessionTests
     public async Task A_data_line_over_the_limit_refuses_the_message()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("DATA", 354);
         Assert.Equal(554, (await h.CommandAsync(new string('x', 1200) + "\r\n.")).Code);
         Assert.Empty(h.Store.Committed);
@@ -584,9 +560,7 @@ public class SessionTests
     public async Task Shutdown_lets_a_transfer_in_progress_finish_then_says_421()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("DATA", 354);
         await h.SendAsync("Subject: late\r\n\r\npart one\r\n");
         h.BeginShutdown();
@@ -600,9 +574,7 @@ public class SessionTests
     public async Task A_transfer_still_running_when_the_grace_period_ends_is_cut_and_nothing_is_stored()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("DATA", 354);
         await h.SendAsync("Subject: slow\r\n\r\nnever finished\r\n");
         h.HardStop();
@@ -618,9 +590,7 @@ public class SessionTests
     public async Task A_client_that_disconnects_inside_data_leaves_nothing_behind()
     {
         await using var h = new SessionHarness();
-        await h.StartAsync();
-        await h.ExpectAsync("MAIL FROM:<s@remote.test>", 250);
-        await h.ExpectAsync("RCPT TO:<alice@example.test>", 250);
+        await h.StartTransactionAsync();
         await h.ExpectAsync("DATA", 354);
         await h.SendAsync("Subject: cut\r\n\r\nhalf a mess");
         h.CloseClient();
