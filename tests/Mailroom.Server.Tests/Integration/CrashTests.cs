@@ -3,6 +3,7 @@ using System.Text;
 using MailKit.Net.Smtp;
 using Mailroom.Core.Accounts;
 using Mailroom.Storage.Sqlite;
+using Mailroom.Testing;
 using MimeKit;
 
 namespace Mailroom.Server.Tests.Integration;
@@ -80,7 +81,7 @@ public sealed class CrashTests : IAsyncLifetime
     public async Task A_100_mb_message_streams_through_without_100_mb_of_server_memory()
     {
         const long size = 100L * 1024 * 1024;
-        await using var server = await ServerProcess.StartAsync(_folder, new Dictionary<string, string> { ["MAILROOM__Smtp__MaxMessageSize"] = (2 * size).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await using var server = await ServerProcess.StartAsync(_folder, environment: new Dictionary<string, string> { ["MAILROOM__Smtp__MaxMessageSize"] = (2 * size).ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await using (var warm = await RawClient.ConnectAsync(server.Endpoint))
         {
             Assert.Equal(220, (await warm.ReadReplyAsync())!.Code);

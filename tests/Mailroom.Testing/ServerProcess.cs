@@ -2,11 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 
-namespace Mailroom.Server.Tests.Integration;
+namespace Mailroom.Testing;
 
 /// <summary>
 /// <c>mailroom serve</c> as a real process on 127.0.0.1 port 0, for what only a process can show:
-/// a SIGKILL, and the memory the whole server uses.
+/// a SIGKILL, and the CPU time and memory of the whole server. Reverse DNS is off: nothing it does
+/// leaves this machine.
 /// </summary>
 public sealed partial class ServerProcess : IAsyncDisposable
 {
@@ -22,7 +23,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dataFolder, IDictionary<string, string>? environment = null)
+    public static async Task<ServerProcess> StartAsync(string dataFolder, string domain = "example.test", IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -30,7 +31,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "serve", "--data", dataFolder, "--smtp", "127.0.0.1:0", "--domain", "example.test" })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "serve", "--data", dataFolder, "--smtp", "127.0.0.1:0", "--domain", domain })
         {
             start.ArgumentList.Add(arg);
         }
@@ -86,6 +87,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
     {
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>User plus system CPU time of the process so far (/proc/PID/stat, fields 14 and 15, in clock ticks of 1/100 s).</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     /// <summary>The peak resident set size (VmHWM) of the process, in bytes.</summary>
