@@ -25,8 +25,9 @@ public sealed class SmtpServerOptions
     public int MaxProtocolErrors { get; set; } = 10;
 
     /// <summary>
-    /// Refused recipients (550, 553) one session may collect before the server answers 421 4.7.0
-    /// and closes: a sender with a few stale addresses is fine, one harvesting the directory is not.
+    /// Refused recipients (550, 553) one session may collect between two accepted messages before
+    /// the server answers 421 4.7.0 and closes: a sender with a few stale addresses is fine, one
+    /// harvesting the directory is not.
     /// </summary>
     public int MaxRecipientRefusals { get; set; } = 20;
 

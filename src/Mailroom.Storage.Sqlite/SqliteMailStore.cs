@@ -33,6 +33,8 @@ public sealed partial class SqliteMailStore : IMailStore
     /// and a SemaphoreSlim whose wait handle is never used holds no OS resource.
     /// </summary>
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private int _writesInside;
+    private int _peakWritesInside;
     private int _disposed;
 
     private SqliteMailStore(string dataDirectory, string connectionString)
@@ -48,6 +50,12 @@ public sealed partial class SqliteMailStore : IMailStore
 
     /// <summary>Set by tests to watch the durable steps of each commit; null in production.</summary>
     internal ICommitRecorder? CommitRecorder { get; set; }
+
+    /// <summary>Opens a new body file; tests replace it to make writes fail as a full disk does.</summary>
+    internal Func<string, FileStreamOptions, FileStream> OpenBodyFile { get; set; } = static (path, options) => new FileStream(path, options);
+
+    /// <summary>The most writes ever in progress at once in this store: the gate keeps it at 1.</summary>
+    internal int PeakConcurrentWrites => Volatile.Read(ref _peakWritesInside);
 
     public static Task<SqliteMailStore> OpenAsync(string dataDirectory, CancellationToken cancellationToken)
     {
@@ -124,6 +132,12 @@ public sealed partial class SqliteMailStore : IMailStore
         return StorageFaults.RunAsync(operation, async () =>
         {
             await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var inside = Interlocked.Increment(ref _writesInside);
+            if (inside > Volatile.Read(ref _peakWritesInside))
+            {
+                Volatile.Write(ref _peakWritesInside, inside);
+            }
+
             try
             {
                 var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -134,6 +148,7 @@ public sealed partial class SqliteMailStore : IMailStore
             }
             finally
             {
+                Interlocked.Decrement(ref _writesInside);
                 _writeGate.Release();
             }
         });

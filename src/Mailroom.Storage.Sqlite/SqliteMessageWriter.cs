@@ -37,7 +37,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
     public static SqliteMessageWriter Create(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string tempPath, string finalPath)
     {
         // CreateNew: a second writer for an id in flight fails instead of sharing its file.
-        var file = new FileStream(tempPath, new FileStreamOptions
+        var file = store.OpenBodyFile(tempPath, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
@@ -97,22 +97,32 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         }
 
         _disposed = true;
-        if (_file is not null)
+        try
         {
-            await _file.DisposeAsync().ConfigureAwait(false);
-            _file = null;
-        }
-
-        if (!_committed)
-        {
-            try
+            if (_file is not null)
             {
-                // After the rename the final file is ours: the move refuses to replace a file.
-                File.Delete(_renamed ? _finalPath : _tempPath);
+                // Closing writes what is still buffered, and on a full disk that fails again.
+                // The file is being thrown away, so that failure changes nothing.
+                await _file.DisposeAsync().ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            _file = null;
+            if (!_committed)
             {
-                // Not visible without its row. A file left in tmp/ goes at the sweep of a later open.
+                try
+                {
+                    // After the rename the final file is ours: the move refuses to replace a file.
+                    File.Delete(_renamed ? _finalPath : _tempPath);
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    // Not visible without its row. A file left in tmp/ goes at the sweep of a later open.
+                }
             }
         }
     }

@@ -205,6 +205,25 @@ public class CommandParserTests
 
     private const string Alphabet = "<>@.:\"\\[]= abcAZ09-";
 
+    [Theory]
+    [InlineData("BDAT", true)]
+    [InlineData("bdat 10", true)]
+    [InlineData("BDAT\u0001", false)]
+    [InlineData("BDATX 10", false)]
+    [InlineData("BDA", false)]
+    public void Bdat_lines_are_recognised_however_malformed(string line, bool bdat)
+    {
+        Assert.Equal(bdat, CommandParser.IsBdatLine(Encoding.UTF8.GetBytes(line)));
+    }
+
+    [Fact]
+    public void A_bdat_line_with_a_control_character_is_fatal()
+    {
+        var result = Parse("BDAT 10\u0001");
+        Assert.True(result.Fatal);
+        Assert.Equal(421, result.Error!.Code);
+    }
+
     [Fact]
     public void Random_bytes_never_throw()
     {

@@ -41,6 +41,9 @@ public sealed class WriteGateTests : TempStore
         var ids = await Task.WhenAll(deliveries);
 
         Assert.True(readyWhileLocked == Deliveries, $"only {readyWhileLocked} of {Deliveries} deliveries got to the database step in {clock.Elapsed}");
+
+        // However many threads the machine has, one write at a time went to SQLite.
+        Assert.Equal(1, Store.PeakConcurrentWrites);
         var summaries = await Store.ListMessagesAsync(null, None);
         Assert.Equal(ids.Order(), summaries.Select(s => s.MessageId).Order());
     }

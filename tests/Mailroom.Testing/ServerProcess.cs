@@ -82,6 +82,20 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, as a service manager stops a server: the graceful shutdown.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>Waits for the process to end by itself; its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, no buffer is flushed.</summary>
     public async Task KillAsync()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Mailroom.Protocol.Addressing;
@@ -29,6 +30,32 @@ public static class CommandParser
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static CommandParseResult Parse(ReadOnlySpan<byte> line)
+    {
+        var result = ParseLine(line);
+        return result.Error is not null && !result.Fatal && IsBdatLine(line) ? BdatFramingLost() : result;
+    }
+
+    /// <summary>
+    /// True when the line is a BDAT command, however malformed: a chunk follows it, so any error
+    /// in it loses the framing (see <see cref="ParseBdat"/>).
+    /// </summary>
+    public static bool IsBdatLine(ReadOnlySpan<byte> line) =>
+        line.Length >= 4 && Ascii.EqualsIgnoreCase(line[..4], "BDAT"u8) && (line.Length == 4 || line[4] == (byte)' ');
+
+    /// <inheritdoc cref="IsBdatLine(ReadOnlySpan{byte})"/>
+    public static bool IsBdatLine(in ReadOnlySequence<byte> line)
+    {
+        Span<byte> start = stackalloc byte[5];
+        var prefix = line.Length >= 5 ? start : start[..(int)line.Length];
+        line.Slice(0, prefix.Length).CopyTo(prefix);
+        return IsBdatLine(prefix);
+    }
+
+    /// <summary>The reply to a BDAT line whose chunk cannot be found: 421, and the session closes.</summary>
+    public static CommandParseResult BdatFramingLost() =>
+        new(null, ReplyCatalogue.BdatFramingLost.Format(CommandTable.Get(SmtpVerb.Bdat).Syntax), Fatal: true);
+
+    private static CommandParseResult ParseLine(ReadOnlySpan<byte> line)
     {
         // RFC 5321 2.3.8: CR and LF may only appear together as the line ending. A NUL or another
         // control character has no place in a command either.
@@ -144,7 +171,7 @@ public static class CommandParser
         if (parts.Length is < 1 or > 2 || parts[0].Length is 0 or > 18 || parts[0].AsSpan().IndexOfAnyExceptInRange('0', '9') >= 0 ||
             (parts.Length == 2 && !parts[1].Equals("LAST", StringComparison.OrdinalIgnoreCase)))
         {
-            return new CommandParseResult(null, ReplyCatalogue.BdatFramingLost.Format(info.Syntax), Fatal: true);
+            return BdatFramingLost();
         }
 
         var last = parts.Length == 2;

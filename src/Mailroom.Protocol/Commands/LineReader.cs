@@ -50,6 +50,7 @@ public struct LineReader
             }
 
             _discarding = true;
+            DiscardedLineWasBdat = CommandParser.IsBdatLine(buffer);
         }
 
         var lf = buffer.PositionOf((byte)'\n');
@@ -77,6 +78,12 @@ public struct LineReader
         line = content;
         return LineStatus.BareLineFeed;
     }
+
+    /// <summary>
+    /// The line skipped for being too long was a BDAT command: its chunk's end is unknown, so the
+    /// session cannot go on (see <see cref="CommandParser.IsBdatLine"/>).
+    /// </summary>
+    public bool DiscardedLineWasBdat { get; private set; }
 
     /// <summary>Forgets a partly discarded line, as after STARTTLS throws away the plaintext buffer.</summary>
     public void Reset() => _discarding = false;

@@ -58,11 +58,14 @@ public sealed partial class SmtpSession
                 // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
                 // the session's idea of a line the same as every other server's on the path.
                 case LineStatus.BareLineFeed:
+                    var bdat = CommandParser.IsBdatLine(line);
                     _input.AdvanceTo(buffer.Start);
-                    return new NextCommand(null, ReplyCatalogue.BareLineEnding, false);
+                    return bdat ? FramingLost() : new NextCommand(null, ReplyCatalogue.BareLineEnding, false);
                 case LineStatus.TooLong:
                     _input.AdvanceTo(buffer.Start);
-                    return new NextCommand(null, ReplyCatalogue.LineTooLong.Format(Options.MaxCommandLineLength), false);
+                    return _lineReader.DiscardedLineWasBdat
+                        ? FramingLost()
+                        : new NextCommand(null, ReplyCatalogue.LineTooLong.Format(Options.MaxCommandLineLength), false);
                 default:
                     _input.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
@@ -74,6 +77,13 @@ public sealed partial class SmtpSession
                     break;
             }
         }
+    }
+
+    /// <summary>A BDAT line that cannot be read: its chunk would run as commands, so the session ends.</summary>
+    private static NextCommand FramingLost()
+    {
+        var result = CommandParser.BdatFramingLost();
+        return new NextCommand(null, result.Error, false, Fatal: true);
     }
 
     private static CommandParseResult Parse(in ReadOnlySequence<byte> line)

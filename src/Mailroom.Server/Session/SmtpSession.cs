@@ -243,6 +243,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     {
         MessagesAccepted++;
         _junkCommands = 0;
+        _recipientRefusals = 0;
     }
 
     /// <summary>

@@ -78,6 +78,32 @@ public sealed class CrashTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sigterm_lets_a_transfer_in_progress_finish_within_the_grace_period()
+    {
+        await using var server = await ServerProcess.StartAsync(_folder, environment: new Dictionary<string, string> { ["MAILROOM__Smtp__ShutdownGracePeriod"] = "00:00:30" });
+        await using var client = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+        Assert.Equal(250, (await client.CommandAsync("EHLO slow.test")).Code);
+        Assert.Equal(250, (await client.CommandAsync("MAIL FROM:<slow@remote.test>")).Code);
+        Assert.Equal(250, (await client.CommandAsync("RCPT TO:<alice@example.test>")).Code);
+        Assert.Equal(354, (await client.CommandAsync("DATA")).Code);
+        await client.SendAsync("Subject: finished after SIGTERM\r\n\r\nfirst half\r\n");
+        await server.TerminateAsync();
+
+        // Longer than any library's default termination timeout (System.CommandLine's is 2 s):
+        // the process must still be there, waiting for this transfer.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var reply = await client.CommandAsync("second half\r\n.");
+        Assert.Equal(250, reply.Code);
+        Assert.Equal(421, (await client.ReadReplyAsync())!.Code);
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        await using var store = await SqliteMailStore.OpenAsync(_folder, CancellationToken.None);
+        Assert.Equal("finished after SIGTERM", Assert.Single(await store.ListMessagesAsync(null, CancellationToken.None)).Subject);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_folder, "messages", "tmp")));
+    }
+
+    [Fact]
     public async Task A_100_mb_message_streams_through_without_100_mb_of_server_memory()
     {
         const long size = 100L * 1024 * 1024;

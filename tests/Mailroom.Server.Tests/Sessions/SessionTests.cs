@@ -284,6 +284,35 @@ public class SessionTests
         Assert.Empty(h.Store.Committed);
     }
 
+    [Theory]
+    [InlineData("BDAT 40 LAST\u0001\r\n")]
+    [InlineData("BDAT 40 LAST\n")]
+    [InlineData("bdat 40 LAST ")]
+    public async Task Bdat_framing_attack_a_bdat_line_refused_before_parsing_also_closes_the_session(string bdatLine)
+    {
+        await using var h = new SessionHarness();
+        await h.StartTransactionAsync();
+        if (!bdatLine.EndsWith('\n'))
+        {
+            // Pad past the 512-octet command line limit.
+            bdatLine += new string('x', 600) + "\r\n";
+        }
+
+        await h.SendAsync(bdatLine + "RSET\r\nNOOP\r\nQUIT\r\n" + new string('y', 20));
+        Assert.Equal(421, (await h.ReadReplyAsync()).Code);
+        Assert.Equal(SessionEnd.TooManyErrors, await h.Run);
+    }
+
+    [Fact]
+    public async Task Bdat_framing_attack_invalid_utf8_in_a_bdat_line_closes_the_session()
+    {
+        await using var h = new SessionHarness();
+        await h.StartTransactionAsync();
+        await h.SendAsync([.. "BDAT 20 LAST \u00ff"u8.ToArray(), 0xff, 0xfe, .. "\r\nRSET\r\nNOOP\r\nQUIT\r\n"u8.ToArray()]);
+        Assert.Equal(421, (await h.ReadReplyAsync()).Code);
+        Assert.Equal(SessionEnd.TooManyErrors, await h.Run);
+    }
+
     [Fact]
     public async Task A_bare_cr_at_the_very_end_of_bdat_content_is_refused()
     {
