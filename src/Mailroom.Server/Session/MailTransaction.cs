@@ -7,7 +7,8 @@ namespace Mailroom.Server.Session;
 
 /// <summary>
 /// One mail transaction (RFC 5321 3.3): from MAIL to the end of DATA or the last BDAT, or RSET.
-/// Owns the store writer while BDAT chunks arrive and aborts it when the transaction ends early.
+/// Owns the message sink while DATA or BDAT streams the message in, and aborts it whenever the
+/// transaction ends without a commit (RSET, HELO/EHLO, QUIT, a refusal, a broken connection).
 /// </summary>
 internal sealed class MailTransaction(SmtpMailbox? sender, MailParameters parameters) : IAsyncDisposable
 {
@@ -23,7 +24,7 @@ internal sealed class MailTransaction(SmtpMailbox? sender, MailParameters parame
     /// <summary>Every RCPT accepted, counting those that share a mailbox (the 100-recipient limit counts these).</summary>
     public int AcceptedRecipientCount { get; private set; }
 
-    /// <summary>The message being received by BDAT, from the first chunk to the last.</summary>
+    /// <summary>The message being received: through DATA, or by BDAT from the first chunk to the last.</summary>
     public MessageSink? Sink { get; set; }
 
     /// <summary>
