@@ -28,6 +28,12 @@ internal static partial class Log
     [LoggerMessage(1006, LogLevel.Information, "Shutting down: {Sessions} session(s) open")]
     public static partial void ShuttingDown(ILogger logger, int sessions);
 
+    [LoggerMessage(1007, LogLevel.Information, "Session {SessionId} started TLS: {Tls}")]
+    public static partial void TlsStarted(ILogger logger, string sessionId, string tls);
+
+    [LoggerMessage(1008, LogLevel.Information, "Session {SessionId}: TLS handshake failed: {Reason}")]
+    public static partial void TlsFailed(ILogger logger, string sessionId, string reason);
+
     [LoggerMessage(1100, LogLevel.Error, "Session {SessionId}: storage failure")]
     public static partial void StorageFailed(ILogger logger, Exception exception, string sessionId);
 

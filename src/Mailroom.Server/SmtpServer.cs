@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Session;
+using Mailroom.Server.Transport;
 
 namespace Mailroom.Server;
 
@@ -21,7 +22,7 @@ public sealed class SmtpServer : IAsyncDisposable
     private readonly CancellationTokenSource _graceful = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
-    private readonly List<Socket> _listeners = [];
+    private readonly List<(Socket Socket, bool ImplicitTls)> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private long _nextConnection;
     private bool _stopped;
@@ -34,16 +35,24 @@ public sealed class SmtpServer : IAsyncDisposable
     }
 
     /// <summary>The addresses actually bound (a port of 0 becomes the port the system chose).</summary>
-    public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToArray();
+    public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.Socket.LocalEndPoint!).ToArray();
 
     public int OpenSessions => _sessions.Count;
 
-    /// <summary>Binds every endpoint (failing before any is served if one cannot be bound) and starts accepting.</summary>
-    public void Start(IEnumerable<IPEndPoint> endpoints)
+    /// <summary>Binds plain SMTP listeners (STARTTLS offered when there is a certificate) and starts accepting.</summary>
+    public void Start(IEnumerable<IPEndPoint> endpoints) => Start(endpoints.Select(e => new SmtpListener(e, ImplicitTls: false)));
+
+    /// <summary>Binds every listener (failing before any is served if one cannot be bound) and starts accepting.</summary>
+    public void Start(IEnumerable<SmtpListener> listeners)
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        foreach (var endpoint in endpoints)
+        ArgumentNullException.ThrowIfNull(listeners);
+        foreach (var (endpoint, implicitTls) in listeners)
         {
+            if (implicitTls && _services.Certificates is null)
+            {
+                throw new InvalidOperationException($"The implicit TLS listener {endpoint} needs a certificate.");
+            }
+
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
@@ -61,17 +70,17 @@ public sealed class SmtpServer : IAsyncDisposable
                 throw;
             }
 
-            _listeners.Add(socket);
+            _listeners.Add((socket, implicitTls));
             Log.Listening(_services.Logger, socket.LocalEndPoint!);
         }
 
-        foreach (var listener in _listeners)
+        foreach (var (listener, implicitTls) in _listeners)
         {
-            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, implicitTls)));
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    private async Task AcceptLoopAsync(Socket listener, bool implicitTls)
     {
         while (!_graceful.IsCancellationRequested)
         {
@@ -106,13 +115,13 @@ public sealed class SmtpServer : IAsyncDisposable
             }
 
             var id = Interlocked.Increment(ref _nextConnection);
-            var task = ServeConnectionAsync(client);
+            var task = ServeConnectionAsync(client, implicitTls);
             _sessions[id] = task;
             _ = task.ContinueWith(_ => _sessions.TryRemove(id, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private async Task ServeConnectionAsync(Socket socket)
+    private async Task ServeConnectionAsync(Socket socket, bool implicitTls)
     {
         await Task.Yield();
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
@@ -131,9 +140,14 @@ public sealed class SmtpServer : IAsyncDisposable
             var stream = new NetworkStream(socket, ownsSocket: true);
             await using (stream.ConfigureAwait(false))
             {
-                var transport = new DuplexPipe(
-                    PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true)),
-                    PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+                ISmtpTransport transport;
+                using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token))
+                {
+                    // RFC 8314 3.3: on an implicit TLS port the handshake comes before the greeting.
+                    handshake.CancelAfter(_services.Options.TlsHandshakeTimeout);
+                    transport = await StreamTransport.CreateAsync(stream, _services.Certificates, implicitTls, handshake.Token).ConfigureAwait(false);
+                }
+
                 var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!);
                 var session = new SmtpSession(transport, _services, info, _graceful.Token, _hardStop.Token);
                 await using (session.ConfigureAwait(false))
@@ -146,9 +160,11 @@ public sealed class SmtpServer : IAsyncDisposable
                 released = true;
             }
         }
-        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
-            // The connection broke before its session could start; the session logs everything after.
+            // The connection broke, or its implicit TLS handshake failed or never finished, before
+            // a session could start; the session logs everything after.
+            Log.ConnectionRefused(_services.Logger, remote, ex.Message);
             socket.Dispose();
         }
         finally
@@ -192,7 +208,7 @@ public sealed class SmtpServer : IAsyncDisposable
         await _graceful.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
-            listener.Dispose();
+            listener.Socket.Dispose();
         }
 
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
@@ -218,11 +234,7 @@ public sealed class SmtpServer : IAsyncDisposable
         _graceful.Dispose();
         _hardStop.Dispose();
     }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
 }
+
+/// <summary>A listening address; with <paramref name="ImplicitTls"/>, TLS starts before the greeting (RFC 8314).</summary>
+public sealed record SmtpListener(IPEndPoint Endpoint, bool ImplicitTls);

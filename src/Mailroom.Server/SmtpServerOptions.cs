@@ -43,6 +43,9 @@ public sealed class SmtpServerOptions
     /// <summary>RFC 5321 4.5.3.2.5: 3 minutes for each block of data during DATA or BDAT.</summary>
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>How long a TLS handshake (STARTTLS or implicit) may take before the connection is dropped.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Connections served at once; further ones get 421 4.3.2.</summary>
     public int MaxConnections { get; set; } = 1000;
 

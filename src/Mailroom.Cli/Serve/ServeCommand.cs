@@ -51,7 +51,7 @@ public static class ServeCommand
             {
                 return await ServerHost.RunAsync(configuration, settings, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is StorageException or System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is StorageException or System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
             {
                 // A port already in use, a data folder that cannot be written: one clear line, not a stack trace.
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"mailroom serve: cannot start: {ex.Message}").ConfigureAwait(false);

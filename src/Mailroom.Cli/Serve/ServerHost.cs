@@ -1,5 +1,6 @@
 using Mailroom.Server;
 using Mailroom.Server.Session;
+using Mailroom.Server.Tls;
 using Mailroom.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,7 +53,10 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         }
 
         LogStarting(_logger, data, string.Join(", ", settings.Domains));
-        _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger));
+        var certificates = settings.TlsCertificateFile is not null
+            ? ServerCertificates.FromPemFiles(settings.TlsCertificateFile, settings.TlsKeyFile!, _logger)
+            : ServerCertificates.SelfSigned(data, settings.Smtp.HostName, _logger);
+        _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger, certificates: certificates));
         _server.Start(settings.Listen);
 
         // Said on standard output whatever the log level: scripts and tests read the bound port here.

@@ -5,7 +5,19 @@ using Microsoft.Extensions.Configuration;
 namespace Mailroom.Cli.Serve;
 
 /// <summary>Everything <c>mailroom serve</c> needs, read once from the configuration and checked.</summary>
-public sealed record ServerSettings(string DataDirectory, IReadOnlyList<IPEndPoint> Listen, IReadOnlyList<string> Domains, SmtpServerOptions Smtp)
+/// <param name="DataDirectory">The data folder.</param>
+/// <param name="Listen">The SMTP listeners (STARTTLS offered).</param>
+/// <param name="Domains">The local domains.</param>
+/// <param name="Smtp">The receiver's settings.</param>
+/// <param name="TlsCertificateFile">A PEM certificate (chain); with <paramref name="TlsKeyFile"/>, or none for the self-signed one.</param>
+/// <param name="TlsKeyFile">The PEM private key of <paramref name="TlsCertificateFile"/>.</param>
+public sealed record ServerSettings(
+    string DataDirectory,
+    IReadOnlyList<IPEndPoint> Listen,
+    IReadOnlyList<string> Domains,
+    SmtpServerOptions Smtp,
+    string? TlsCertificateFile = null,
+    string? TlsKeyFile = null)
 {
     public const string DefaultListen = "127.0.0.1:2525";
 
@@ -21,11 +33,20 @@ public sealed record ServerSettings(string DataDirectory, IReadOnlyList<IPEndPoi
         smtp.Validate();
         var listen = Pick(listenFlags, configuration.GetSection("Smtp:Listen").Get<string[]>(), [DefaultListen]);
         var domains = Pick(domainFlags, configuration.GetSection("Domains").Get<string[]>(), ["localhost"]);
+        var certificate = configuration["Tls:CertificateFile"];
+        var key = configuration["Tls:KeyFile"];
+        if (string.IsNullOrEmpty(certificate) != string.IsNullOrEmpty(key))
+        {
+            throw new ArgumentException("Tls:CertificateFile and Tls:KeyFile go together: set both, or neither for a self-signed certificate.");
+        }
+
         return new ServerSettings(
             configuration["Data"] is { Length: > 0 } data ? data : "data",
             listen.Select(ParseEndpoint).ToArray(),
             domains.Select(d => d.Trim().ToLowerInvariant()).Distinct().ToArray(),
-            smtp);
+            smtp,
+            string.IsNullOrEmpty(certificate) ? null : certificate,
+            string.IsNullOrEmpty(key) ? null : key);
     }
 
     /// <summary>IP:PORT, with IPv6 in brackets ([::1]:2525).</summary>

@@ -91,7 +91,7 @@ public static class CommandParser
             SmtpVerb.Mail => ParseMail(info, args),
             SmtpVerb.Rcpt => ParseRcpt(info, args),
             SmtpVerb.Bdat => ParseBdat(info, args),
-            SmtpVerb.Data or SmtpVerb.Rset or SmtpVerb.Quit => args.Length == 0
+            SmtpVerb.Data or SmtpVerb.Rset or SmtpVerb.Quit or SmtpVerb.Starttls => args.Length == 0
                 ? CommandParseResult.Ok(new SimpleCommand(info.Verb))
                 : SyntaxError(info),
 

@@ -36,6 +36,8 @@ public static class CommandTable
         new(SmtpVerb.Help, "HELP [command]", "List the commands, or describe one", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress, IsJunk: true),
         new(SmtpVerb.Vrfy, "VRFY <address>", "Verify an address", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress, IsJunk: true),
         new(SmtpVerb.Expn, "EXPN <list>", "Expand a mailing list", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress, IsJunk: true),
+        // RFC 3207 4: STARTTLS takes no parameters and is not part of a mail transaction.
+        new(SmtpVerb.Starttls, "STARTTLS", "Start TLS; then greet again with EHLO", SmtpState.Greeted, ReplyCatalogue.NestedMail, NeedsEhlo: true),
     ];
 
     private static readonly Dictionary<string, CommandInfo> ByName =

@@ -14,6 +14,7 @@ public enum SmtpVerb
     Help,
     Vrfy,
     Expn,
+    Starttls,
 }
 
 /// <summary>Where a session stands in the RFC 5321 section 4.1.4 command sequence.</summary>

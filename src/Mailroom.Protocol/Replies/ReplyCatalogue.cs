@@ -34,6 +34,11 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate ChunkAccepted = new(250, "2.0.0", "{0} octets received");
     public static readonly ReplyTemplate ResetOk = new(250, "2.0.0", "Reset OK");
 
+    // TLS (RFC 3207 4)
+    public static readonly ReplyTemplate ReadyToStartTls = new(220, "2.0.0", "Ready to start TLS");
+    public static readonly ReplyTemplate TlsNotAvailable = new(454, "4.7.0", "TLS not available");
+    public static readonly ReplyTemplate TlsAlreadyActive = new(503, "5.5.1", "Bad sequence of commands: TLS is already active");
+
     // Information (RFC 5321 4.1.1.6 - 4.1.1.8)
     public static readonly ReplyTemplate Help = new(214, "2.0.0", "{0}");
     public static readonly ReplyTemplate HelpTopicUnknown = new(504, "5.5.4", "No help for {0}; try HELP");

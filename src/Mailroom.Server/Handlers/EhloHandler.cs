@@ -15,12 +15,17 @@ internal static class EhloHandler
     {
         await session.GreetAsync(command.ClientIdentity, extended: true).ConfigureAwait(false);
         var first = ReplyCatalogue.EhloOk.Format(session.Options.HostName, command.ClientIdentity).Lines[0];
-        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options)]));
+        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls)]));
     }
 
     /// <summary>The extensions this server implements, each honoured where its RFC says.</summary>
-    public static IEnumerable<string> Keywords(SmtpServerOptions options)
+    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls)
     {
+        if (canStartTls)
+        {
+            yield return "STARTTLS"; // RFC 3207; not after TLS is on (section 4.2)
+        }
+
         yield return "PIPELINING"; // RFC 2920
         yield return string.Create(CultureInfo.InvariantCulture, $"SIZE {options.MaxMessageSize}"); // RFC 1870
         yield return "8BITMIME"; // RFC 6152

@@ -32,7 +32,8 @@ internal static class MessageReception
 
         var sink = new MessageSink(writer, session.Options.MaxMessageSize, session.Options.MaxTextLineLength);
         transaction.Sink = sink;
-        var protocol = transaction.Parameters.SmtpUtf8 ? "UTF8SMTP" : session.IsExtended ? "ESMTP" : "SMTP";
+        // RFC 3848 and RFC 6531 3.7.3: an S when TLS protects the session.
+        var protocol = (transaction.Parameters.SmtpUtf8 ? "UTF8SMTP" : session.IsExtended ? "ESMTP" : "SMTP") + (session.Transport.IsTls ? "S" : string.Empty);
         var trace = TraceHeaders.Build(
             sender,
             session.ClientIdentity ?? "unknown",

@@ -1,6 +1,7 @@
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Storage;
 using Mailroom.Server.Dns;
+using Mailroom.Server.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Mailroom.Server.Session;
@@ -8,8 +9,9 @@ namespace Mailroom.Server.Session;
 /// <summary>What every session shares: settings, the store, and the services around it.</summary>
 public sealed class SmtpServices
 {
-    public SmtpServices(SmtpServerOptions options, IMailStore store, ILogger logger, IReverseDns? reverseDns = null, TimeProvider? time = null)
+    public SmtpServices(SmtpServerOptions options, IMailStore store, ILogger logger, IReverseDns? reverseDns = null, TimeProvider? time = null, ServerCertificates? certificates = null)
     {
+        Certificates = certificates;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
@@ -31,4 +33,7 @@ public sealed class SmtpServices
     public ILogger Logger { get; }
 
     public TimeProvider Time { get; }
+
+    /// <summary>The TLS certificate; without one, STARTTLS is not offered and implicit TLS listeners cannot start.</summary>
+    public ServerCertificates? Certificates { get; }
 }

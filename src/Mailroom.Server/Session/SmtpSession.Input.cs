@@ -31,13 +31,13 @@ public sealed partial class SmtpSession
     {
         while (true)
         {
-            if (_output.CanGetUnflushedBytes && _output.UnflushedBytes > MaxUnflushedReplies)
+            if (Output.CanGetUnflushedBytes && Output.UnflushedBytes > MaxUnflushedReplies)
             {
                 await FlushAsync().ConfigureAwait(false);
             }
 
             ReadResult result;
-            if (_needMoreInput || !_input.TryRead(out result))
+            if (_needMoreInput || !Input.TryRead(out result))
             {
                 await FlushAsync().ConfigureAwait(false);
 
@@ -52,22 +52,22 @@ public sealed partial class SmtpSession
             {
                 case LineStatus.Line:
                     var parsed = Parse(line);
-                    _input.AdvanceTo(buffer.Start);
+                    Input.AdvanceTo(buffer.Start);
                     return new NextCommand(parsed.Command, parsed.Error, false, parsed.Fatal);
 
                 // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
                 // the session's idea of a line the same as every other server's on the path.
                 case LineStatus.BareLineFeed:
                     var bdat = CommandParser.IsBdatLine(line);
-                    _input.AdvanceTo(buffer.Start);
+                    Input.AdvanceTo(buffer.Start);
                     return bdat ? FramingLost() : new NextCommand(null, ReplyCatalogue.BareLineEnding, false);
                 case LineStatus.TooLong:
-                    _input.AdvanceTo(buffer.Start);
+                    Input.AdvanceTo(buffer.Start);
                     return _lineReader.DiscardedLineWasBdat
                         ? FramingLost()
                         : new NextCommand(null, ReplyCatalogue.LineTooLong.Format(Options.MaxCommandLineLength), false);
                 default:
-                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    Input.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
                     {
                         return new NextCommand(null, null, true);
@@ -115,7 +115,7 @@ public sealed partial class SmtpSession
         var scratch = _scratch ??= new byte[SliceSize + 1];
         while (true)
         {
-            var result = _input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts, Options.DataTimeout).ConfigureAwait(false);
+            var result = Input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts, Options.DataTimeout).ConfigureAwait(false);
             var buffer = result.Buffer;
             long offset = 0;
             var done = false;
@@ -140,11 +140,11 @@ public sealed partial class SmtpSession
 
             if (done)
             {
-                _input.AdvanceTo(buffer.GetPosition(offset));
+                Input.AdvanceTo(buffer.GetPosition(offset));
                 return;
             }
 
-            _input.AdvanceTo(buffer.End);
+            Input.AdvanceTo(buffer.End);
             if (result.IsCompleted)
             {
                 throw new ConnectionClosedException("The connection closed before the end of DATA.");
@@ -158,7 +158,7 @@ public sealed partial class SmtpSession
         var remaining = size;
         while (remaining > 0)
         {
-            var result = _input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts, Options.DataTimeout).ConfigureAwait(false);
+            var result = Input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts, Options.DataTimeout).ConfigureAwait(false);
             var buffer = result.Buffer;
             var take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
             if (sink is not null)
@@ -170,7 +170,7 @@ public sealed partial class SmtpSession
             }
 
             remaining -= take.Length;
-            _input.AdvanceTo(take.End);
+            Input.AdvanceTo(take.End);
             if (remaining > 0 && result.IsCompleted)
             {
                 throw new ConnectionClosedException("The connection closed inside a BDAT chunk.");
@@ -186,7 +186,7 @@ public sealed partial class SmtpSession
         cts.CancelAfter(timeout);
         try
         {
-            return await _input.ReadAsync(cts.Token).ConfigureAwait(false);
+            return await Input.ReadAsync(cts.Token).ConfigureAwait(false);
         }
         finally
         {

@@ -5,6 +5,7 @@ using Mailroom.Core.Storage;
 using Mailroom.Protocol.Commands;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Handlers;
+using Mailroom.Server.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Mailroom.Server.Session;
@@ -37,8 +38,7 @@ public enum SessionEnd
 /// </summary>
 public sealed partial class SmtpSession : IAsyncDisposable
 {
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    private readonly ISmtpTransport _transport;
     private readonly CancellationTokenSource _commandCts;
     private readonly CancellationTokenSource _dataCts;
     private readonly CancellationToken _graceful;
@@ -55,10 +55,19 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// <param name="graceful">Signalled when the server begins to shut down: an idle session ends with 421 4.3.2.</param>
     /// <param name="hardStop">Signalled when the shutdown grace period is over: a transfer in progress is cut.</param>
     public SmtpSession(IDuplexPipe transport, SmtpServices services, ConnectionInfo connection, CancellationToken graceful, CancellationToken hardStop)
+        : this(new PipeTransport(transport), services, connection, graceful, hardStop)
+    {
+    }
+
+    /// <param name="transport">The connection, which STARTTLS may upgrade.</param>
+    /// <param name="services">Settings and the store.</param>
+    /// <param name="connection">Addresses and the session id.</param>
+    /// <param name="graceful">Signalled when the server begins to shut down: an idle session ends with 421 4.3.2.</param>
+    /// <param name="hardStop">Signalled when the shutdown grace period is over: a transfer in progress is cut.</param>
+    public SmtpSession(ISmtpTransport transport, SmtpServices services, ConnectionInfo connection, CancellationToken graceful, CancellationToken hardStop)
     {
         ArgumentNullException.ThrowIfNull(transport);
-        _input = transport.Input;
-        _output = transport.Output;
+        _transport = transport;
         Services = services;
         Connection = connection;
         _graceful = graceful;
@@ -67,6 +76,12 @@ public sealed partial class SmtpSession : IAsyncDisposable
     }
 
     public SmtpServices Services { get; }
+
+    public ISmtpTransport Transport => _transport;
+
+    private PipeReader Input => _transport.Input;
+
+    private PipeWriter Output => _transport.Output;
 
     public SmtpServerOptions Options => Services.Options;
 
@@ -110,6 +125,12 @@ public sealed partial class SmtpSession : IAsyncDisposable
         catch (IOException)
         {
             // The peer reset the connection (ConnectionClosedException is one too): nothing more can be said.
+            end = SessionEnd.ClientClosed;
+        }
+        catch (System.Security.Authentication.AuthenticationException ex)
+        {
+            // A failed TLS handshake: there is no channel left to reply on.
+            Log.TlsFailed(Logger, Connection.SessionId, ex.Message);
             end = SessionEnd.ClientClosed;
         }
 #pragma warning disable CA1031 // One top-level catch per connection: a bug ends this session, never the server.
@@ -216,13 +237,14 @@ public sealed partial class SmtpSession : IAsyncDisposable
             ArgumentCommand { Verb: SmtpVerb.Help } help => HelpHandler.HandleAsync(this, help),
             ArgumentCommand { Verb: SmtpVerb.Vrfy } vrfy => VrfyHandler.HandleAsync(this, vrfy),
             ArgumentCommand { Verb: SmtpVerb.Expn } expn => ExpnHandler.HandleAsync(this, expn),
+            { Verb: SmtpVerb.Starttls } => StarttlsHandler.HandleAsync(this),
             _ => throw new InvalidOperationException($"No handler for {command.Verb}."),
         };
         await work.ConfigureAwait(false);
     }
 
     /// <summary>Queues a reply; it goes out with the next flush.</summary>
-    public void Reply(SmtpReply reply) => ReplyFormatter.Write(reply, _output);
+    public void Reply(SmtpReply reply) => ReplyFormatter.Write(reply, Output);
 
     /// <summary>Queues a reply to a protocol error and counts the error toward the session's budget.</summary>
     internal void ReplyProtocolError(SmtpReply reply)
@@ -270,6 +292,24 @@ public sealed partial class SmtpSession : IAsyncDisposable
         State = SmtpState.Greeted;
     }
 
+    /// <summary>
+    /// Upgrades the connection to TLS and starts the session over (RFC 3207 4.2): no greeting,
+    /// no extensions, no transaction, and no half-read line survive.
+    /// </summary>
+    internal async Task StartTlsAsync()
+    {
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_dataCts.Token);
+        handshake.CancelAfter(Options.TlsHandshakeTimeout);
+        await _transport.StartTlsAsync(handshake.Token).ConfigureAwait(false);
+        await ResetTransactionAsync().ConfigureAwait(false);
+        State = SmtpState.Connected;
+        ClientIdentity = null;
+        IsExtended = false;
+        _lineReader.Reset();
+        _needMoreInput = false;
+        Log.TlsStarted(Logger, Connection.SessionId, _transport.TlsDescription ?? string.Empty);
+    }
+
     /// <summary>Ends the current transaction, aborting a store writer that was not committed.</summary>
     internal async ValueTask ResetTransactionAsync()
     {
@@ -296,7 +336,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         _dataCts.CancelAfter(Options.CommandTimeout);
         try
         {
-            var result = await _output.FlushAsync(_dataCts.Token).ConfigureAwait(false);
+            var result = await Output.FlushAsync(_dataCts.Token).ConfigureAwait(false);
             if (result.IsCompleted)
             {
                 throw new ConnectionClosedException();
@@ -314,7 +354,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         {
             Reply(reply);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _output.FlushAsync(cts.Token).ConfigureAwait(false);
+            await Output.FlushAsync(cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
         {
@@ -326,8 +366,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     {
         _commandCts.Dispose();
         _dataCts.Dispose();
-        await _input.CompleteAsync().ConfigureAwait(false);
-        await _output.CompleteAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
     }
 }
 

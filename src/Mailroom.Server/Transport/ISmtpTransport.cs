@@ -1,0 +1,47 @@
+using System.IO.Pipelines;
+
+namespace Mailroom.Server.Transport;
+
+/// <summary>
+/// The connection under a session: pipes that STARTTLS can replace. After
+/// <see cref="StartTlsAsync"/> the session must read and write through the new pipes only.
+/// </summary>
+public interface ISmtpTransport : IDuplexPipe, IAsyncDisposable
+{
+    bool IsTls { get; }
+
+    /// <summary>TLS can be started on this connection now (a certificate exists and TLS is not on yet).</summary>
+    bool CanStartTls { get; }
+
+    /// <summary>The protocol and cipher suite in use, for the Received header and the log; null without TLS.</summary>
+    string? TlsDescription { get; }
+
+    /// <summary>
+    /// Throws away everything read but not yet consumed (RFC 3207 4.2: the client must not
+    /// send anything more before the handshake; CVE-2011-0411), performs the TLS handshake on
+    /// the raw connection, and replaces <see cref="IDuplexPipe.Input"/> and <see cref="IDuplexPipe.Output"/>.
+    /// </summary>
+    Task StartTlsAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Plain pipes with no TLS: in-memory session tests.</summary>
+public sealed class PipeTransport(IDuplexPipe pipes) : ISmtpTransport
+{
+    public PipeReader Input => pipes.Input;
+
+    public PipeWriter Output => pipes.Output;
+
+    public bool IsTls => false;
+
+    public bool CanStartTls => false;
+
+    public string? TlsDescription => null;
+
+    public Task StartTlsAsync(CancellationToken cancellationToken) => throw new NotSupportedException("This transport has no TLS.");
+
+    public async ValueTask DisposeAsync()
+    {
+        await pipes.Input.CompleteAsync().ConfigureAwait(false);
+        await pipes.Output.CompleteAsync().ConfigureAwait(false);
+    }
+}
