@@ -2,6 +2,7 @@ using System.Net;
 using Mailroom.Core.Accounts;
 using Mailroom.Server.Dns;
 using Mailroom.Server.Session;
+using Mailroom.Server.Tls;
 using Mailroom.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -33,7 +34,10 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public int Port => Endpoint.Port;
 
-    public static async Task<LoopbackServer> StartAsync(SmtpServerOptions? options = null)
+    /// <summary>The server's TLS certificate (self-signed, made in the temporary folder), when started with TLS.</summary>
+    public ServerCertificates? Certificates { get; private init; }
+
+    public static async Task<LoopbackServer> StartAsync(SmtpServerOptions? options = null, bool tls = false, bool implicitTls = false)
     {
         options ??= new SmtpServerOptions();
         options.HostName = "mx.example.test";
@@ -48,9 +52,10 @@ public sealed class LoopbackServer : IAsyncDisposable
             await store.AddAccountAsync(user, hasher.Hash("secret"), CancellationToken.None);
         }
 
-        var server = new SmtpServer(new SmtpServices(options, store, NullLogger.Instance, NoReverseDns.Instance));
-        server.Start([new IPEndPoint(IPAddress.Loopback, 0)]);
-        return new LoopbackServer(folder, store, server, options);
+        var certificates = tls || implicitTls ? ServerCertificates.SelfSigned(folder, options.HostName, NullLogger.Instance) : null;
+        var server = new SmtpServer(new SmtpServices(options, store, NullLogger.Instance, NoReverseDns.Instance, certificates: certificates));
+        server.Start([new SmtpListener(new IPEndPoint(IPAddress.Loopback, 0), implicitTls)]);
+        return new LoopbackServer(folder, store, server, options) { Certificates = certificates };
     }
 
     public async ValueTask DisposeAsync()

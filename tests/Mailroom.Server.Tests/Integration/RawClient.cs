@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using Mailroom.Protocol.Replies;
@@ -10,7 +11,7 @@ namespace Mailroom.Server.Tests.Integration;
 public sealed class RawClient : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private Stream _stream;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private ReadOnlySequence<byte> _pending = ReadOnlySequence<byte>.Empty;
 
@@ -58,6 +59,17 @@ public sealed class RawClient : IAsyncDisposable
     {
         await SendAsync(line + "\r\n");
         return await ReadReplyAsync() ?? throw new EndOfStreamException($"The server closed the connection after '{line}'.");
+    }
+
+    /// <summary>Starts TLS on the connection, trusting only the certificate with this SHA-256 fingerprint.</summary>
+    public async Task<SslStream> StartTlsAsync(string fingerprint)
+    {
+        Assert.Equal(0, _pending.Length);
+        var tls = new SslStream(_stream, leaveInnerStreamOpen: false, (_, certificate, _, _) =>
+            certificate is not null && Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)) == fingerprint);
+        await tls.AuthenticateAsClientAsync("mx.example.test");
+        _stream = tls;
+        return tls;
     }
 
     public async ValueTask DisposeAsync()
