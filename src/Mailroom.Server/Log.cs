@@ -34,6 +34,15 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Information, "Session {SessionId}: TLS handshake failed: {Reason}")]
     public static partial void TlsFailed(ILogger logger, string sessionId, string reason);
 
+    [LoggerMessage(1009, LogLevel.Information, "Session {SessionId} logged in as {User}")]
+    public static partial void LoggedIn(ILogger logger, string sessionId, string user);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Session {SessionId} from {Address}: log-in failed")]
+    public static partial void LoginFailed(ILogger logger, string sessionId, IPAddress address);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Session {SessionId} from {Address}: log-in refused, too many recent failures")]
+    public static partial void LoginThrottled(ILogger logger, string sessionId, IPAddress address);
+
     [LoggerMessage(1100, LogLevel.Error, "Session {SessionId}: storage failure")]
     public static partial void StorageFailed(ILogger logger, Exception exception, string sessionId);
 

@@ -22,7 +22,7 @@ public sealed class SmtpServer : IAsyncDisposable
     private readonly CancellationTokenSource _graceful = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
-    private readonly List<(Socket Socket, bool ImplicitTls)> _listeners = [];
+    private readonly List<(Socket Socket, SmtpListener Listener)> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private long _nextConnection;
     private bool _stopped;
@@ -40,15 +40,16 @@ public sealed class SmtpServer : IAsyncDisposable
     public int OpenSessions => _sessions.Count;
 
     /// <summary>Binds plain SMTP listeners (STARTTLS offered when there is a certificate) and starts accepting.</summary>
-    public void Start(IEnumerable<IPEndPoint> endpoints) => Start(endpoints.Select(e => new SmtpListener(e, ImplicitTls: false)));
+    public void Start(IEnumerable<IPEndPoint> endpoints) => Start(endpoints.Select(e => new SmtpListener(e)));
 
     /// <summary>Binds every listener (failing before any is served if one cannot be bound) and starts accepting.</summary>
     public void Start(IEnumerable<SmtpListener> listeners)
     {
         ArgumentNullException.ThrowIfNull(listeners);
-        foreach (var (endpoint, implicitTls) in listeners)
+        foreach (var definition in listeners)
         {
-            if (implicitTls && _services.Certificates is null)
+            var endpoint = definition.Endpoint;
+            if (definition.ImplicitTls && _services.Certificates is null)
             {
                 throw new InvalidOperationException($"The implicit TLS listener {endpoint} needs a certificate.");
             }
@@ -70,17 +71,17 @@ public sealed class SmtpServer : IAsyncDisposable
                 throw;
             }
 
-            _listeners.Add((socket, implicitTls));
+            _listeners.Add((socket, definition));
             Log.Listening(_services.Logger, socket.LocalEndPoint!);
         }
 
-        foreach (var (listener, implicitTls) in _listeners)
+        foreach (var (socket, definition) in _listeners)
         {
-            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, implicitTls)));
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(socket, definition)));
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener, bool implicitTls)
+    private async Task AcceptLoopAsync(Socket listener, SmtpListener definition)
     {
         while (!_graceful.IsCancellationRequested)
         {
@@ -115,13 +116,13 @@ public sealed class SmtpServer : IAsyncDisposable
             }
 
             var id = Interlocked.Increment(ref _nextConnection);
-            var task = ServeConnectionAsync(client, implicitTls);
+            var task = ServeConnectionAsync(client, definition);
             _sessions[id] = task;
             _ = task.ContinueWith(_ => _sessions.TryRemove(id, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private async Task ServeConnectionAsync(Socket socket, bool implicitTls)
+    private async Task ServeConnectionAsync(Socket socket, SmtpListener listener)
     {
         await Task.Yield();
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
@@ -145,10 +146,10 @@ public sealed class SmtpServer : IAsyncDisposable
                 {
                     // RFC 8314 3.3: on an implicit TLS port the handshake comes before the greeting.
                     handshake.CancelAfter(_services.Options.TlsHandshakeTimeout);
-                    transport = await StreamTransport.CreateAsync(stream, _services.Certificates, implicitTls, handshake.Token).ConfigureAwait(false);
+                    transport = await StreamTransport.CreateAsync(stream, _services.Certificates, listener.ImplicitTls, handshake.Token).ConfigureAwait(false);
                 }
 
-                var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!);
+                var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!, listener.Role);
                 var session = new SmtpSession(transport, _services, info, _graceful.Token, _hardStop.Token);
                 await using (session.ConfigureAwait(false))
                 {
@@ -235,6 +236,3 @@ public sealed class SmtpServer : IAsyncDisposable
         _hardStop.Dispose();
     }
 }
-
-/// <summary>A listening address; with <paramref name="ImplicitTls"/>, TLS starts before the greeting (RFC 8314).</summary>
-public sealed record SmtpListener(IPEndPoint Endpoint, bool ImplicitTls);

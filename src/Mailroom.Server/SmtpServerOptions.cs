@@ -37,6 +37,30 @@ public sealed class SmtpServerOptions
     /// </summary>
     public int MaxJunkCommands { get; set; } = 100;
 
+    /// <summary>
+    /// Offer and accept AUTH and LOGN without TLS on a loopback connection (for local tools and
+    /// tests). Everywhere else a password never crosses the network in clear (538 5.7.11).
+    /// </summary>
+    public bool AllowPlaintextAuthOnLoopback { get; set; }
+
+    /// <summary>Failed log-ins in one session before 421 4.7.0 and close.</summary>
+    public int MaxAuthFailuresPerSession { get; set; } = 3;
+
+    /// <summary>Failed log-ins from one client address (IPv6: its /64) within <see cref="LoginFailureWindow"/> before 454 4.7.0.</summary>
+    public int MaxLoginFailuresPerAddress { get; set; } = 10;
+
+    /// <summary>Failed log-ins for one account within <see cref="LoginFailureWindow"/> before 454 4.7.0.</summary>
+    public int MaxLoginFailuresPerAccount { get; set; } = 10;
+
+    /// <summary>How long failed log-ins are remembered.</summary>
+    public TimeSpan LoginFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The wait before answering the first failed log-in; it doubles with each further failure.</summary>
+    public TimeSpan LoginFailureDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest wait before answering a failed log-in.</summary>
+    public TimeSpan MaxLoginFailureDelay { get; set; } = TimeSpan.FromSeconds(8);
+
     /// <summary>RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for the next command.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

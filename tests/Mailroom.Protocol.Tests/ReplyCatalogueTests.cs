@@ -26,7 +26,9 @@ public partial class ReplyCatalogueTests
         else
         {
             // Only the greeting, the replies to HELO/EHLO and 3xx replies go without (RFC 2034 section 4).
-            Assert.Contains(name, new[] { nameof(ReplyCatalogue.ServiceReady), nameof(ReplyCatalogue.HeloOk), nameof(ReplyCatalogue.EhloOk), nameof(ReplyCatalogue.StartMailInput) });
+            Assert.True(
+                entry.Code / 100 == 3 || name is nameof(ReplyCatalogue.ServiceReady) or nameof(ReplyCatalogue.HeloOk) or nameof(ReplyCatalogue.EhloOk),
+                $"{name} ({entry.Code}) has no enhanced status code");
         }
     }
 

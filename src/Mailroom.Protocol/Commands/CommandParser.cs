@@ -88,6 +88,8 @@ public static class CommandParser
         return info.Verb switch
         {
             SmtpVerb.Helo or SmtpVerb.Ehlo => ParseHelo(info, args),
+            SmtpVerb.Auth => ParseAuth(info, args),
+            SmtpVerb.Logn => ParseLogn(info, args),
             SmtpVerb.Mail => ParseMail(info, args),
             SmtpVerb.Rcpt => ParseRcpt(info, args),
             SmtpVerb.Bdat => ParseBdat(info, args),
@@ -120,6 +122,37 @@ public static class CommandParser
 
         return CommandParseResult.Ok(new HeloCommand(info.Verb, identity));
     }
+
+    /// <summary>
+    /// <c>"AUTH" SP sasl-mech [SP initial-response]</c>; <c>sasl-mech = 1*20mech-char</c>,
+    /// <c>mech-char = UPPER-ALPHA / DIGIT / HYPHEN / UNDERSCORE</c> (RFC 4422 3.1, matched without regard to case).
+    /// </summary>
+    private static CommandParseResult ParseAuth(CommandInfo info, string args)
+    {
+        var parts = args.Split(' ');
+        if (parts.Length is < 1 or > 2 || parts[0].Length is 0 or > 20 || parts[0].AsSpan().ContainsAnyExcept(MechanismChars) ||
+            (parts.Length == 2 && parts[1].Length == 0))
+        {
+            return SyntaxError(info);
+        }
+
+        return CommandParseResult.Ok(new AuthCommand(parts[0].ToUpperInvariant(), parts.Length == 2 ? parts[1] : null));
+    }
+
+    /// <summary>
+    /// <c>"LOGN" SP user SP password</c>. The password is the rest of the line, so it may hold
+    /// spaces; a syntax error never echoes it.
+    /// </summary>
+    private static CommandParseResult ParseLogn(CommandInfo info, string args)
+    {
+        var space = args.IndexOf(' ', StringComparison.Ordinal);
+        return space <= 0 || space == args.Length - 1
+            ? SyntaxError(info)
+            : CommandParseResult.Ok(new LognCommand(args[..space], args[(space + 1)..]));
+    }
+
+    private static readonly SearchValues<char> MechanismChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     /// <summary><c>mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF</c>.</summary>
     private static CommandParseResult ParseMail(CommandInfo info, string args)

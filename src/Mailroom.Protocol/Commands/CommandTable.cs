@@ -38,6 +38,10 @@ public static class CommandTable
         new(SmtpVerb.Expn, "EXPN <list>", "Expand a mailing list", SmtpState.Any & ~SmtpState.Chunking, ReplyCatalogue.ChunkingInProgress, IsJunk: true),
         // RFC 3207 4: STARTTLS takes no parameters and is not part of a mail transaction.
         new(SmtpVerb.Starttls, "STARTTLS", "Start TLS; then greet again with EHLO", SmtpState.Greeted, ReplyCatalogue.NestedMail, NeedsEhlo: true),
+
+        // RFC 4954 4: "The AUTH command is not permitted during a mail transaction."
+        new(SmtpVerb.Auth, "AUTH <mechanism> [initial-response]", "Log in with SASL (PLAIN, LOGIN)", SmtpState.Greeted, ReplyCatalogue.NestedMail, NeedsEhlo: true),
+        new(SmtpVerb.Logn, "LOGN <user> <password>", "Log in (the original design's command; same rules as AUTH)", SmtpState.Greeted, ReplyCatalogue.NestedMail),
     ];
 
     private static readonly Dictionary<string, CommandInfo> ByName =

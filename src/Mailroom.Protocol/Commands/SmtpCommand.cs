@@ -23,5 +23,21 @@ public sealed record BdatCommand(long ChunkSize, bool Last) : SmtpCommand(SmtpVe
 /// <summary>A command whose argument is free text: HELP, VRFY, EXPN.</summary>
 public sealed record ArgumentCommand(SmtpVerb Verb, string Argument) : SmtpCommand(Verb);
 
+/// <summary>
+/// <c>auth-command = "AUTH" SP sasl-mech [SP initial-response]</c> (RFC 4954 section 4);
+/// <see cref="InitialResponse"/> is still base64, and "=" stands for an empty one.
+/// </summary>
+public sealed record AuthCommand(string Mechanism, string? InitialResponse) : SmtpCommand(SmtpVerb.Auth)
+{
+    /// <summary>The initial response is a secret: it never appears in logs or replies.</summary>
+    public override string ToString() => $"AUTH {Mechanism}{(InitialResponse is null ? string.Empty : " <redacted>")}";
+}
+
+/// <summary><c>LOGN &lt;user&gt; &lt;password&gt;</c>: a log-in that follows AUTH's rules.</summary>
+public sealed record LognCommand(string User, string Password) : SmtpCommand(SmtpVerb.Logn)
+{
+    public override string ToString() => $"LOGN {User} <redacted>";
+}
+
 /// <summary><c>esmtp-param = esmtp-keyword ["=" esmtp-value]</c> (RFC 5321 4.1.2).</summary>
 public sealed record EsmtpParameter(string Keyword, string? Value);

@@ -15,6 +15,10 @@ public enum SmtpVerb
     Vrfy,
     Expn,
     Starttls,
+    Auth,
+
+    /// <summary>The original design's log-in command: <c>LOGN &lt;user&gt; &lt;password&gt;</c>.</summary>
+    Logn,
 }
 
 /// <summary>Where a session stands in the RFC 5321 section 4.1.4 command sequence.</summary>

@@ -39,6 +39,22 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate TlsNotAvailable = new(454, "4.7.0", "TLS not available");
     public static readonly ReplyTemplate TlsAlreadyActive = new(503, "5.5.1", "Bad sequence of commands: TLS is already active");
 
+    // Authentication (RFC 4954 4, 6)
+    public static readonly ReplyTemplate SaslChallenge = new(334, null, "{0}");
+    public static readonly ReplyTemplate AuthSucceeded = new(235, "2.7.0", "Authentication succeeded");
+    public static readonly ReplyTemplate AuthFailed = new(535, "5.7.8", "Authentication credentials invalid");
+    public static readonly ReplyTemplate AuthNeedsTls = new(538, "5.7.11", "Encryption required for requested authentication mechanism");
+    public static readonly ReplyTemplate AuthMalformed = new(501, "5.5.2", "Cannot decode the authentication response");
+    public static readonly ReplyTemplate AuthCancelled = new(501, "5.5.2", "Authentication cancelled");
+    public static readonly ReplyTemplate AuthMechanismUnknown = new(504, "5.5.4", "Unrecognized authentication type");
+    public static readonly ReplyTemplate AlreadyAuthenticated = new(503, "5.5.1", "Bad sequence of commands: already authenticated");
+    public static readonly ReplyTemplate AuthThrottled = new(454, "4.7.0", "Too many failed log-ins; try again later");
+    public static readonly ReplyTemplate TooManyAuthFailures = new(421, "4.7.0", "Too many failed log-ins, closing connection");
+    public static readonly ReplyTemplate AuthRequired = new(530, "5.7.0", "Authentication required");
+    public static readonly ReplyTemplate TlsRequired = new(530, "5.7.0", "Must issue a STARTTLS command first");
+    public static readonly ReplyTemplate SenderNotOwned = new(553, "5.7.1", "Sender address <{0}> is not yours to use");
+    public static readonly ReplyTemplate OutboundNotConfigured = new(550, "5.7.1", "Relaying denied: outbound delivery is not configured, so only local recipients can be reached");
+
     // Information (RFC 5321 4.1.1.6 - 4.1.1.8)
     public static readonly ReplyTemplate Help = new(214, "2.0.0", "{0}");
     public static readonly ReplyTemplate HelpTopicUnknown = new(504, "5.5.4", "No help for {0}; try HELP");

@@ -15,15 +15,20 @@ internal static class EhloHandler
     {
         await session.GreetAsync(command.ClientIdentity, extended: true).ConfigureAwait(false);
         var first = ReplyCatalogue.EhloOk.Format(session.Options.HostName, command.ClientIdentity).Lines[0];
-        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls)]));
+        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls, session.CanAuthenticate)]));
     }
 
     /// <summary>The extensions this server implements, each honoured where its RFC says.</summary>
-    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls)
+    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls, bool canAuthenticate)
     {
         if (canStartTls)
         {
             yield return "STARTTLS"; // RFC 3207; not after TLS is on (section 4.2)
+        }
+
+        if (canAuthenticate)
+        {
+            yield return "AUTH " + AuthHandler.Mechanisms; // RFC 4954; only where a password would not travel in clear
         }
 
         yield return "PIPELINING"; // RFC 2920

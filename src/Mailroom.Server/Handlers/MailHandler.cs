@@ -9,6 +9,13 @@ internal static class MailHandler
 {
     public static Task HandleAsync(SmtpSession session, MailCommand command)
     {
+        // RFC 6409 4.1 / RFC 8314: a submission listener takes mail only from users who logged in.
+        if (session.Connection.RequiresAuth && session.AuthenticatedUser is null)
+        {
+            session.Reply(session.Transport.IsTls ? ReplyCatalogue.AuthRequired : ReplyCatalogue.TlsRequired);
+            return Task.CompletedTask;
+        }
+
         // RFC 5321 4.1.1.11: parameters belong to extensions, and a HELO client negotiated none.
         if (!session.IsExtended && command.Parameters.Count > 0)
         {
@@ -27,6 +34,13 @@ internal static class MailHandler
         if (command.Sender?.IsInternational == true && !parameters.SmtpUtf8)
         {
             session.Reply(ReplyCatalogue.NeedsSmtpUtf8);
+            return Task.CompletedTask;
+        }
+
+        // A user who logged in sends as themselves (RFC 6409 8.1 lets the server check the sender).
+        if (session.AuthenticatedUser is { } user && !string.Equals(command.Sender?.ToString(), user, StringComparison.OrdinalIgnoreCase))
+        {
+            session.Reply(ReplyCatalogue.SenderNotOwned.Format(command.Sender?.ToString() ?? string.Empty));
             return Task.CompletedTask;
         }
 

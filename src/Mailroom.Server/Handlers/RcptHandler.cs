@@ -53,8 +53,10 @@ internal static class RcptHandler
                 session.ReplyRecipientRefused(ReplyCatalogue.MailboxUnknown.Format(command.Recipient));
                 break;
             default:
-                // Never an open relay: mail for other domains needs an authenticated submission.
-                session.ReplyRecipientRefused(ReplyCatalogue.RelayDenied.Format(command.Recipient.Domain));
+                // Never an open relay. A user who logged in could send out, once outbound delivery exists.
+                session.ReplyRecipientRefused(session.AuthenticatedUser is null
+                    ? ReplyCatalogue.RelayDenied.Format(command.Recipient.Domain)
+                    : ReplyCatalogue.OutboundNotConfigured.Reply);
                 break;
         }
     }

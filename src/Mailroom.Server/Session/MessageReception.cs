@@ -32,8 +32,9 @@ internal static class MessageReception
 
         var sink = new MessageSink(writer, session.Options.MaxMessageSize, session.Options.MaxTextLineLength);
         transaction.Sink = sink;
-        // RFC 3848 and RFC 6531 3.7.3: an S when TLS protects the session.
-        var protocol = (transaction.Parameters.SmtpUtf8 ? "UTF8SMTP" : session.IsExtended ? "ESMTP" : "SMTP") + (session.Transport.IsTls ? "S" : string.Empty);
+        // RFC 3848 and RFC 6531 3.7.3: an S when TLS protects the session, an A when the client logged in.
+        var protocol = (transaction.Parameters.SmtpUtf8 ? "UTF8SMTP" : session.IsExtended ? "ESMTP" : "SMTP") +
+            (session.Transport.IsTls ? "S" : string.Empty) + (session.AuthenticatedUser is null ? string.Empty : "A");
         var trace = TraceHeaders.Build(
             sender,
             session.ClientIdentity ?? "unknown",

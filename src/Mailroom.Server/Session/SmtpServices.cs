@@ -1,3 +1,4 @@
+using Mailroom.Core.Accounts;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Storage;
 using Mailroom.Server.Dns;
@@ -9,9 +10,17 @@ namespace Mailroom.Server.Session;
 /// <summary>What every session shares: settings, the store, and the services around it.</summary>
 public sealed class SmtpServices
 {
-    public SmtpServices(SmtpServerOptions options, IMailStore store, ILogger logger, IReverseDns? reverseDns = null, TimeProvider? time = null, ServerCertificates? certificates = null)
+    public SmtpServices(
+        SmtpServerOptions options,
+        IMailStore store,
+        ILogger logger,
+        IReverseDns? reverseDns = null,
+        TimeProvider? time = null,
+        ServerCertificates? certificates = null,
+        Authenticator? authenticator = null)
     {
         Certificates = certificates;
+        Authenticator = authenticator;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
@@ -20,6 +29,7 @@ public sealed class SmtpServices
         ReverseDns = reverseDns ?? (options.ReverseDnsLookup ? new SystemReverseDns(TimeSpan.FromSeconds(5)) : NoReverseDns.Instance);
         Time = time ?? TimeProvider.System;
         Recipients = new RecipientResolver(store, options.Postmaster);
+        Logins = new LoginThrottle(options, Time);
     }
 
     public SmtpServerOptions Options { get; }
@@ -33,6 +43,11 @@ public sealed class SmtpServices
     public ILogger Logger { get; }
 
     public TimeProvider Time { get; }
+
+    /// <summary>Checks passwords; without one, AUTH and LOGN are not offered.</summary>
+    public Authenticator? Authenticator { get; }
+
+    internal LoginThrottle Logins { get; }
 
     /// <summary>The TLS certificate; without one, STARTTLS is not offered and implicit TLS listeners cannot start.</summary>
     public ServerCertificates? Certificates { get; }

@@ -29,6 +29,42 @@ public sealed partial class SmtpSession
     /// </summary>
     private async ValueTask<NextCommand> ReadCommandLineAsync()
     {
+        var (next, closed) = await ReadLineAsync(Options.MaxCommandLineLength, static (SmtpSession session, LineStatus status, in ReadOnlySequence<byte> line) => status switch
+        {
+            LineStatus.Line => FromParse(Parse(line)),
+
+            // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
+            // the session's idea of a line the same as every other server's on the path.
+            LineStatus.BareLineFeed => CommandParser.IsBdatLine(line) ? FramingLost() : new NextCommand(null, ReplyCatalogue.BareLineEnding, false),
+            _ => session._lineReader.DiscardedLineWasBdat
+                ? FramingLost()
+                : new NextCommand(null, ReplyCatalogue.LineTooLong.Format(session.Options.MaxCommandLineLength), false),
+        }).ConfigureAwait(false);
+        return closed ? new NextCommand(null, null, true) : next;
+    }
+
+    /// <summary>
+    /// RFC 4954 4: a client's response in a SASL exchange, one line of up to 12,288 octets; null
+    /// when the line is not one (too long, bare LF) or the client closed the connection.
+    /// </summary>
+    internal async ValueTask<string?> ReadSaslResponseAsync()
+    {
+        var (text, _) = await ReadLineAsync<string?>(MaxSaslLine, static (SmtpSession _, LineStatus status, in ReadOnlySequence<byte> line) =>
+            status == LineStatus.Line ? System.Text.EncodingExtensions.GetString(System.Text.Encoding.ASCII, line) : null).ConfigureAwait(false);
+        return text;
+    }
+
+    private const int MaxSaslLine = 12_288;
+
+    private delegate T LineHandler<T>(SmtpSession session, LineStatus status, in ReadOnlySequence<byte> line);
+
+    /// <summary>
+    /// The one line-reading loop: flush what is queued before waiting (and past 16 KB), read with
+    /// the timeout that applies, and hand each complete line (or the news that it was too long or
+    /// ended in a bare LF) to <paramref name="handler"/> while its bytes are still in the buffer.
+    /// </summary>
+    private async ValueTask<(T Value, bool Closed)> ReadLineAsync<T>(int maxLength, LineHandler<T> handler)
+    {
         while (true)
         {
             if (Output.CanGetUnflushedBytes && Output.UnflushedBytes > MaxUnflushedReplies)
@@ -47,37 +83,25 @@ public sealed partial class SmtpSession
 
             _needMoreInput = false;
             var buffer = result.Buffer;
-            var status = _lineReader.TryRead(ref buffer, Options.MaxCommandLineLength, out var line);
-            switch (status)
+            var status = _lineReader.TryRead(ref buffer, maxLength, out var line);
+            if (status is LineStatus.Line or LineStatus.BareLineFeed or LineStatus.TooLong)
             {
-                case LineStatus.Line:
-                    var parsed = Parse(line);
-                    Input.AdvanceTo(buffer.Start);
-                    return new NextCommand(parsed.Command, parsed.Error, false, parsed.Fatal);
-
-                // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
-                // the session's idea of a line the same as every other server's on the path.
-                case LineStatus.BareLineFeed:
-                    var bdat = CommandParser.IsBdatLine(line);
-                    Input.AdvanceTo(buffer.Start);
-                    return bdat ? FramingLost() : new NextCommand(null, ReplyCatalogue.BareLineEnding, false);
-                case LineStatus.TooLong:
-                    Input.AdvanceTo(buffer.Start);
-                    return _lineReader.DiscardedLineWasBdat
-                        ? FramingLost()
-                        : new NextCommand(null, ReplyCatalogue.LineTooLong.Format(Options.MaxCommandLineLength), false);
-                default:
-                    Input.AdvanceTo(buffer.Start, buffer.End);
-                    if (result.IsCompleted)
-                    {
-                        return new NextCommand(null, null, true);
-                    }
-
-                    _needMoreInput = true;
-                    break;
+                var value = handler(this, status, line);
+                Input.AdvanceTo(buffer.Start);
+                return (value, false);
             }
+
+            Input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return (default!, true);
+            }
+
+            _needMoreInput = true;
         }
     }
+
+    private static NextCommand FromParse(CommandParseResult parsed) => new(parsed.Command, parsed.Error, false, parsed.Fatal);
 
     /// <summary>A BDAT line that cannot be read: its chunk would run as commands, so the session ends.</summary>
     private static NextCommand FramingLost()

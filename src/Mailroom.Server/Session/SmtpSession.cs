@@ -11,7 +11,11 @@ using Microsoft.Extensions.Logging;
 namespace Mailroom.Server.Session;
 
 /// <summary>Where a connection comes from and arrives at.</summary>
-public sealed record ConnectionInfo(string SessionId, IPEndPoint Remote, IPEndPoint Local);
+public sealed record ConnectionInfo(string SessionId, IPEndPoint Remote, IPEndPoint Local, ListenerRole Role = ListenerRole.Smtp)
+{
+    /// <summary>Sessions on submission listeners must log in before MAIL.</summary>
+    public bool RequiresAuth => Role != ListenerRole.Smtp;
+}
 
 /// <summary>Why a session ended.</summary>
 public enum SessionEnd
@@ -47,6 +51,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private int _protocolErrors;
     private int _recipientRefusals;
     private int _junkCommands;
+    private int _authFailures;
     private Task<string?>? _reverseName;
 
     /// <param name="transport">The connection, as pipes.</param>
@@ -96,6 +101,16 @@ public sealed partial class SmtpSession : IAsyncDisposable
     public bool IsExtended { get; internal set; }
 
     public int MessagesAccepted { get; internal set; }
+
+    /// <summary>The account the client logged in as (AUTH or LOGN), or null.</summary>
+    public string? AuthenticatedUser { get; private set; }
+
+    /// <summary>
+    /// AUTH and LOGN are offered and accepted: there is an authenticator, and the password would
+    /// travel under TLS (or on loopback, when the configuration says so).
+    /// </summary>
+    public bool CanAuthenticate => Services.Authenticator is not null &&
+        (Transport.IsTls || (Options.AllowPlaintextAuthOnLoopback && IPAddress.IsLoopback(Connection.Remote.Address)));
 
     internal MailTransaction? Transaction { get; set; }
 
@@ -190,6 +205,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
             }
 
             var budget = _protocolErrors >= Options.MaxProtocolErrors ? ReplyCatalogue.TooManyErrors
+                : _authFailures >= Options.MaxAuthFailuresPerSession ? ReplyCatalogue.TooManyAuthFailures
                 : _recipientRefusals >= Options.MaxRecipientRefusals ? ReplyCatalogue.TooManyRefusedRecipients
                 : _junkCommands >= Options.MaxJunkCommands ? ReplyCatalogue.TooManyJunkCommands
                 : null;
@@ -238,6 +254,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
             ArgumentCommand { Verb: SmtpVerb.Vrfy } vrfy => VrfyHandler.HandleAsync(this, vrfy),
             ArgumentCommand { Verb: SmtpVerb.Expn } expn => ExpnHandler.HandleAsync(this, expn),
             { Verb: SmtpVerb.Starttls } => StarttlsHandler.HandleAsync(this),
+            AuthCommand auth => AuthHandler.HandleAsync(this, auth),
+            LognCommand logn => LognHandler.HandleAsync(this, logn),
             _ => throw new InvalidOperationException($"No handler for {command.Verb}."),
         };
         await work.ConfigureAwait(false);
@@ -293,6 +311,39 @@ public sealed partial class SmtpSession : IAsyncDisposable
     }
 
     /// <summary>
+    /// The one log-in path, for AUTH and LOGN alike: the throttle first, then the password check
+    /// (as slow for an unknown user as for a known one), then 235 or, after a delay that grows
+    /// with each failure, 535 5.7.8. Neither the password nor the reason it failed is logged or sent.
+    /// </summary>
+    internal async Task LogInAsync(string user, string password)
+    {
+        var address = Connection.Remote.Address;
+        if (Services.Logins.IsBlocked(address, user))
+        {
+            _authFailures++;
+            Log.LoginThrottled(Logger, Connection.SessionId, address);
+            Reply(ReplyCatalogue.AuthThrottled);
+            return;
+        }
+
+        var account = await Services.Authenticator!.VerifyAsync(user, password, _dataCts.Token).ConfigureAwait(false);
+        if (account is null)
+        {
+            _authFailures++;
+            var delay = Services.Logins.RecordFailure(address, user);
+            Log.LoginFailed(Logger, Connection.SessionId, address);
+            await Task.Delay(delay, Services.Time, _dataCts.Token).ConfigureAwait(false);
+            Reply(ReplyCatalogue.AuthFailed);
+            return;
+        }
+
+        Services.Logins.RecordSuccess(user);
+        AuthenticatedUser = account.Address;
+        Log.LoggedIn(Logger, Connection.SessionId, account.Address);
+        Reply(ReplyCatalogue.AuthSucceeded);
+    }
+
+    /// <summary>
     /// Upgrades the connection to TLS and starts the session over (RFC 3207 4.2): no greeting,
     /// no extensions, no transaction, and no half-read line survive.
     /// </summary>
@@ -305,6 +356,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         State = SmtpState.Connected;
         ClientIdentity = null;
         IsExtended = false;
+        AuthenticatedUser = null;
         _lineReader.Reset();
         _needMoreInput = false;
         Log.TlsStarted(Logger, Connection.SessionId, _transport.TlsDescription ?? string.Empty);

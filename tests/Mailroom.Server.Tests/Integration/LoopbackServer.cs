@@ -37,7 +37,15 @@ public sealed class LoopbackServer : IAsyncDisposable
     /// <summary>The server's TLS certificate (self-signed, made in the temporary folder), when started with TLS.</summary>
     public ServerCertificates? Certificates { get; private init; }
 
-    public static async Task<LoopbackServer> StartAsync(SmtpServerOptions? options = null, bool tls = false, bool implicitTls = false)
+    /// <summary>The password of every test account.</summary>
+    public const string Password = "correct horse battery staple";
+
+    /// <param name="options">Server settings; the host name and reverse DNS are set here.</param>
+    /// <param name="tls">Give the server a (self-signed) certificate, so STARTTLS is offered.</param>
+    /// <param name="role">The listener's role; <see cref="ListenerRole.Submissions"/> implies TLS.</param>
+    /// <param name="auth">Check passwords, so AUTH and LOGN are offered (under TLS).</param>
+    /// <param name="logger">Where the server logs; nowhere by default.</param>
+    public static async Task<LoopbackServer> StartAsync(SmtpServerOptions? options = null, bool tls = false, ListenerRole role = ListenerRole.Smtp, bool auth = false, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         options ??= new SmtpServerOptions();
         options.HostName = "mx.example.test";
@@ -49,12 +57,13 @@ public sealed class LoopbackServer : IAsyncDisposable
         var hasher = new PasswordHasher(iterations: 1000);
         foreach (var user in new[] { "alice@example.test", "bob@example.test", "用户@例子.测试" })
         {
-            await store.AddAccountAsync(user, hasher.Hash("secret"), CancellationToken.None);
+            await store.AddAccountAsync(user, hasher.Hash(Password), CancellationToken.None);
         }
 
-        var certificates = tls || implicitTls ? ServerCertificates.SelfSigned(folder, options.HostName, NullLogger.Instance) : null;
-        var server = new SmtpServer(new SmtpServices(options, store, NullLogger.Instance, NoReverseDns.Instance, certificates: certificates));
-        server.Start([new SmtpListener(new IPEndPoint(IPAddress.Loopback, 0), implicitTls)]);
+        var certificates = tls || role == ListenerRole.Submissions ? ServerCertificates.SelfSigned(folder, options.HostName, NullLogger.Instance) : null;
+        var authenticator = auth ? new Authenticator(store, hasher) : null;
+        var server = new SmtpServer(new SmtpServices(options, store, logger ?? NullLogger.Instance, NoReverseDns.Instance, certificates: certificates, authenticator: authenticator));
+        server.Start([new SmtpListener(new IPEndPoint(IPAddress.Loopback, 0), role)]);
         return new LoopbackServer(folder, store, server, options) { Certificates = certificates };
     }
 

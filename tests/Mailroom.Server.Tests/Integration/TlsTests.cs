@@ -52,12 +52,16 @@ public class TlsTests
     [Fact]
     public async Task Mailkit_sends_over_implicit_tls()
     {
-        await using var server = await LoopbackServer.StartAsync(implicitTls: true);
+        await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submissions, auth: true);
         using var client = PinnedClient(server);
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.SslOnConnect, TestContext.Current.CancellationToken);
         Assert.True(client.IsSecure);
         Assert.False(client.Capabilities.HasFlag(SmtpCapabilities.StartTLS));
-        await client.SendAsync(Message("over implicit tls"), TestContext.Current.CancellationToken);
+        await client.AuthenticateAsync("alice@example.test", LoopbackServer.Password, TestContext.Current.CancellationToken);
+        var message = Message("over implicit tls");
+        message.From.Clear();
+        message.From.Add(MailboxAddress.Parse("alice@example.test"));
+        await client.SendAsync(message, TestContext.Current.CancellationToken);
         await client.DisconnectAsync(true, TestContext.Current.CancellationToken);
         Assert.Equal("over implicit tls", Assert.Single(await server.Store.ListMessagesAsync(null, CancellationToken.None)).Subject);
     }
@@ -121,7 +125,7 @@ public class TlsTests
     [Fact]
     public async Task A_tls_handshake_that_never_comes_is_dropped_on_time()
     {
-        await using var server = await LoopbackServer.StartAsync(new SmtpServerOptions { TlsHandshakeTimeout = TimeSpan.FromMilliseconds(300) }, implicitTls: true);
+        await using var server = await LoopbackServer.StartAsync(new SmtpServerOptions { TlsHandshakeTimeout = TimeSpan.FromMilliseconds(300) }, role: ListenerRole.Submissions);
         await using var client = await RawClient.ConnectAsync(server.Endpoint);
 
         // No ClientHello: the server gives up and closes; no plaintext greeting ever comes.
@@ -131,7 +135,7 @@ public class TlsTests
     [Fact]
     public async Task A_garbage_handshake_on_the_implicit_port_is_dropped_and_the_server_goes_on()
     {
-        await using var server = await LoopbackServer.StartAsync(implicitTls: true);
+        await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submissions);
         await using (var garbage = await RawClient.ConnectAsync(server.Endpoint))
         {
             await garbage.SendAsync("EHLO this is not a ClientHello\r\n");

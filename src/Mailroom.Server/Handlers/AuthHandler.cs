@@ -1,0 +1,98 @@
+using Mailroom.Protocol.Commands;
+using Mailroom.Protocol.Replies;
+using Mailroom.Protocol.Sasl;
+using Mailroom.Server.Session;
+
+namespace Mailroom.Server.Handlers;
+
+/// <summary>
+/// AUTH (RFC 4954) with SASL PLAIN (RFC 4616) and LOGIN. Offered and accepted only under TLS
+/// (538 5.7.11 otherwise), never twice (503), never inside a transaction (the command table).
+/// A response that is not base64, or a PLAIN message that is not three parts, is 501 5.5.2;
+/// "*" cancels with 501.
+/// </summary>
+internal static class AuthHandler
+{
+    public const string Mechanisms = "PLAIN LOGIN";
+
+    public static async Task HandleAsync(SmtpSession session, AuthCommand command)
+    {
+        if (session.AuthenticatedUser is not null)
+        {
+            session.ReplyProtocolError(ReplyCatalogue.AlreadyAuthenticated);
+            return;
+        }
+
+        if (!session.CanAuthenticate)
+        {
+            session.Reply(ReplyCatalogue.AuthNeedsTls);
+            return;
+        }
+
+        var credentials = command.Mechanism switch
+        {
+            "PLAIN" => await PlainAsync(session, command.InitialResponse).ConfigureAwait(false),
+            "LOGIN" => await LoginAsync(session, command.InitialResponse).ConfigureAwait(false),
+            _ => Failed(ReplyCatalogue.AuthMechanismUnknown),
+        };
+        if (credentials.Failure is not null)
+        {
+            session.ReplyProtocolError(credentials.Failure);
+            return;
+        }
+
+        await session.LogInAsync(credentials.User!, credentials.Password!).ConfigureAwait(false);
+    }
+
+    private readonly record struct Credentials(string? User, string? Password, SmtpReply? Failure);
+
+    private static Credentials Failed(SmtpReply reply) => new(null, null, reply);
+
+    /// <summary>RFC 4616: one message, as the initial response or after an empty challenge.</summary>
+    private static async Task<Credentials> PlainAsync(SmtpSession session, string? initial)
+    {
+        var response = initial ?? await ChallengeAsync(session, string.Empty).ConfigureAwait(false);
+        if (response is null || SaslMessages.IsCancel(response))
+        {
+            return Failed(response is null ? ReplyCatalogue.AuthMalformed : ReplyCatalogue.AuthCancelled);
+        }
+
+        return SaslMessages.TryDecodeBase64(response, out var bytes) && SaslMessages.TryParsePlain(bytes, out var user, out var password)
+            ? new Credentials(user, password, null)
+            : Failed(ReplyCatalogue.AuthMalformed);
+    }
+
+    /// <summary>LOGIN (draft-murchison-sasl-login): "Username:" then "Password:", each base64.</summary>
+    private static async Task<Credentials> LoginAsync(SmtpSession session, string? initial)
+    {
+        var user = await StepAsync(session, initial, "Username:").ConfigureAwait(false);
+        if (user.Failure is not null)
+        {
+            return user;
+        }
+
+        var password = await StepAsync(session, null, "Password:").ConfigureAwait(false);
+        return password.Failure is not null ? password : new Credentials(user.User, password.User, null);
+    }
+
+    private static async Task<Credentials> StepAsync(SmtpSession session, string? given, string prompt)
+    {
+        var response = given ?? await ChallengeAsync(session, SaslMessages.Encode(prompt)).ConfigureAwait(false);
+        if (response is null || SaslMessages.IsCancel(response))
+        {
+            return Failed(response is null ? ReplyCatalogue.AuthMalformed : ReplyCatalogue.AuthCancelled);
+        }
+
+        return SaslMessages.TryDecodeBase64(response, out var bytes) && SaslMessages.TryDecodeText(bytes, out var text)
+            ? new Credentials(text, null, null)
+            : Failed(ReplyCatalogue.AuthMalformed);
+    }
+
+    /// <summary>RFC 4954 4: a 334 challenge, then the client's one-line response.</summary>
+    private static async Task<string?> ChallengeAsync(SmtpSession session, string challenge)
+    {
+        session.Reply(ReplyCatalogue.SaslChallenge.Format(challenge));
+        await session.FlushAsync().ConfigureAwait(false);
+        return await session.ReadSaslResponseAsync().ConfigureAwait(false);
+    }
+}

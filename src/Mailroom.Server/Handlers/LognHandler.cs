@@ -1,0 +1,29 @@
+using Mailroom.Protocol.Commands;
+using Mailroom.Protocol.Replies;
+using Mailroom.Server.Session;
+
+namespace Mailroom.Server.Handlers;
+
+/// <summary>
+/// LOGN &lt;user&gt; &lt;password&gt;, the original design's log-in, under AUTH's rules: only under
+/// TLS (538 5.7.11), once (503), the same throttle, the same replies.
+/// </summary>
+internal static class LognHandler
+{
+    public static async Task HandleAsync(SmtpSession session, LognCommand command)
+    {
+        if (session.AuthenticatedUser is not null)
+        {
+            session.ReplyProtocolError(ReplyCatalogue.AlreadyAuthenticated);
+            return;
+        }
+
+        if (!session.CanAuthenticate)
+        {
+            session.Reply(ReplyCatalogue.AuthNeedsTls);
+            return;
+        }
+
+        await session.LogInAsync(command.User, command.Password).ConfigureAwait(false);
+    }
+}
