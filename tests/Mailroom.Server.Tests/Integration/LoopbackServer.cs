@@ -60,7 +60,7 @@ public sealed class LoopbackServer : IAsyncDisposable
             await store.AddAccountAsync(user, hasher.Hash(Password), CancellationToken.None);
         }
 
-        var certificates = tls || role == ListenerRole.Submissions ? ServerCertificates.SelfSigned(folder, options.HostName, NullLogger.Instance) : null;
+        var certificates = tls || role != ListenerRole.Smtp ? ServerCertificates.SelfSigned(folder, options.HostName, NullLogger.Instance) : null;
         var authenticator = auth ? new Authenticator(store, hasher) : null;
         var server = new SmtpServer(new SmtpServices(options, store, logger ?? NullLogger.Instance, NoReverseDns.Instance, certificates: certificates, authenticator: authenticator));
         server.Start([new SmtpListener(new IPEndPoint(IPAddress.Loopback, 0), role)]);

@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Text;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Mailroom.Server.Tests.Integration;
+
+/// <summary>AUTH, LOGN, listener roles and who may send where, over real TLS on loopback.</summary>
+public class AuthTests
+{
+    private const string Alice = "alice@example.test";
+
+    private static string Plain(string user, string password) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
+
+    private static MimeMessage Message(string from, string to, string subject)
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(from));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = subject;
+        message.Body = new TextPart("plain") { Text = "hello" };
+        return message;
+    }
+
+    private static SmtpClient PinnedClient(LoopbackServer server) => new()
+    {
+        ServerCertificateValidationCallback = (_, certificate, _, _) =>
+            certificate is not null && Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)) == server.Certificates!.Fingerprint,
+    };
+
+    /// <summary>A raw session on <paramref name="server"/>, greeted and under TLS.</summary>
+    private static async Task<RawClient> SecureRawAsync(LoopbackServer server)
+    {
+        var client = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+        Assert.Equal(250, (await client.CommandAsync("EHLO raw.test")).Code);
+        Assert.Equal(220, (await client.CommandAsync("STARTTLS")).Code);
+        await client.StartTlsAsync(server.Certificates!.Fingerprint);
+        Assert.Equal(250, (await client.CommandAsync("EHLO raw.test")).Code);
+        return client;
+    }
+
+    [Theory]
+    [InlineData("PLAIN")]
+    [InlineData("LOGIN")]
+    public async Task Mailkit_logs_in_over_starttls_on_the_submission_port_and_sends(string mechanism)
+    {
+        await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submission, auth: true);
+        using var client = PinnedClient(server);
+        await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
+        Assert.Contains(mechanism, client.AuthenticationMechanisms);
+        var credentials = new System.Net.NetworkCredential(Alice, LoopbackServer.Password);
+        SaslMechanism sasl = mechanism == "PLAIN" ? new SaslMechanismPlain(credentials) : new SaslMechanismLogin(credentials);
+        await client.AuthenticateAsync(sasl, TestContext.Current.CancellationToken);
+        await client.SendAsync(Message(Alice, "bob@example.test", "submitted"), TestContext.Current.CancellationToken);
+        await client.DisconnectAsync(true, TestContext.Current.CancellationToken);
+
+        var summary = Assert.Single(await server.Store.ListMessagesAsync("bob@example.test", CancellationToken.None));
+        await using var body = await server.Store.OpenMessageAsync(summary.MessageId, CancellationToken.None);
+        using var reader = new StreamReader(body!);
+        Assert.Contains(" with ESMTPSA id ", await reader.ReadToEndAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Swaks_logs_in_with_tls_and_auth_and_sends()
+    {
+        var swaks = Tools.Find("swaks");
+        await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submission, auth: true);
+        var (exit, output) = await Tools.RunAsync(swaks, ["--server", "127.0.0.1", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--tls", "--auth", "PLAIN", "--auth-user", Alice, "--auth-password", LoopbackServer.Password,
+            "--from", Alice, "--to", "bob@example.test", "--header", "Subject: from swaks with auth"]);
+        Assert.True(exit == 0, output);
+        Assert.Equal("from swaks with auth", Assert.Single(await server.Store.ListMessagesAsync("bob@example.test", CancellationToken.None)).Subject);
+    }
+
+    [Fact]
+    public async Task Auth_and_logn_are_neither_offered_nor_accepted_before_tls()
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, auth: true);
+        await using var client = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+        Assert.DoesNotContain((await client.CommandAsync("EHLO plain.test")).Lines, l => l.StartsWith("AUTH", StringComparison.Ordinal));
+        var auth = await client.CommandAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password));
+        Assert.Equal(538, auth.Code);
+        Assert.Equal("5.7.11", auth.Enhanced.ToString());
+        Assert.Equal(538, (await client.CommandAsync($"LOGN {Alice} {LoopbackServer.Password}")).Code);
+
+        Assert.Equal(220, (await client.CommandAsync("STARTTLS")).Code);
+        await client.StartTlsAsync(server.Certificates!.Fingerprint);
+        Assert.Contains("AUTH PLAIN LOGIN", (await client.CommandAsync("EHLO secure.test")).Lines);
+    }
+
+    [Fact]
+    public async Task Plaintext_auth_on_loopback_only_when_the_configuration_allows_it()
+    {
+        await using var server = await LoopbackServer.StartAsync(new SmtpServerOptions { AllowPlaintextAuthOnLoopback = true }, auth: true);
+        await using var client = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+        Assert.Contains("AUTH PLAIN LOGIN", (await client.CommandAsync("EHLO local.tool")).Lines);
+        Assert.Equal(235, (await client.CommandAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password))).Code);
+    }
+
+    [Fact]
+    public async Task Wrong_password_and_unknown_user_get_the_same_535()
+    {
+        var options = new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1), MaxAuthFailuresPerSession = 10 };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        await using var client = await SecureRawAsync(server);
+        var wrong = await client.CommandAsync("AUTH PLAIN " + Plain(Alice, "not the password"));
+        var unknown = await client.CommandAsync("AUTH PLAIN " + Plain("nobody@example.test", "not the password"));
+        Assert.Equal(535, wrong.Code);
+        Assert.Equal("5.7.8", wrong.Enhanced.ToString());
+        Assert.Equal(wrong.ToString(), unknown.ToString());
+        Assert.Equal(535, (await client.CommandAsync("LOGN nobody@example.test whatever")).Code);
+        Assert.Equal(235, (await client.CommandAsync($"LOGN {Alice} {LoopbackServer.Password}")).Code);
+        Assert.Equal(503, (await client.CommandAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password))).Code);
+    }
+
+    [Fact]
+    public async Task Malformed_and_cancelled_exchanges_are_501()
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, auth: true);
+        await using var client = await SecureRawAsync(server);
+        Assert.Equal("5.5.2", (await client.CommandAsync("AUTH PLAIN not-base64!")).Enhanced.ToString());
+        Assert.Equal(501, (await client.CommandAsync("AUTH PLAIN " + Convert.ToBase64String("no nul bytes"u8.ToArray()))).Code);
+        Assert.Equal(334, (await client.CommandAsync("AUTH LOGIN")).Code);
+        Assert.Equal(501, (await client.CommandAsync("*")).Code);
+        Assert.Equal(504, (await client.CommandAsync("AUTH CRAM-MD5")).Code);
+        Assert.Equal(334, (await client.CommandAsync("AUTH PLAIN")).Code);
+        Assert.Equal(235, (await client.CommandAsync(Plain(Alice, LoopbackServer.Password))).Code);
+        Assert.Equal(250, (await client.CommandAsync("MAIL FROM:<alice@example.test>")).Code);
+    }
+
+    [Fact]
+    public async Task The_submission_port_wants_tls_then_auth_before_mail()
+    {
+        await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submission, auth: true);
+        await using var client = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+        Assert.Equal(250, (await client.CommandAsync("EHLO plain.test")).Code);
+        var beforeTls = await client.CommandAsync($"MAIL FROM:<{Alice}>");
+        Assert.Equal(530, beforeTls.Code);
+        Assert.Contains("STARTTLS", beforeTls.Lines[0], StringComparison.Ordinal);
+        Assert.Equal(220, (await client.CommandAsync("STARTTLS")).Code);
+        await client.StartTlsAsync(server.Certificates!.Fingerprint);
+        Assert.Equal(250, (await client.CommandAsync("EHLO secure.test")).Code);
+        var beforeAuth = await client.CommandAsync($"MAIL FROM:<{Alice}>");
+        Assert.Equal(530, beforeAuth.Code);
+        Assert.Equal("5.7.0", beforeAuth.Enhanced.ToString());
+    }
+
+    /// <summary>
+    /// The open-relay tricks: the percent hack, source routes, quoted local parts holding an
+    /// address, IP literals, and sending as somebody else. None reaches another domain.
+    /// </summary>
+    [Fact]
+    public async Task Open_relay_tricks_all_fail_with_and_without_a_login()
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, auth: true);
+        foreach (var login in new[] { false, true })
+        {
+            await using var client = await SecureRawAsync(server);
+            if (login)
+            {
+                Assert.Equal(235, (await client.CommandAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password))).Code);
+                Assert.Equal(553, (await client.CommandAsync("MAIL FROM:<bob@example.test>")).Code);
+                Assert.Equal(553, (await client.CommandAsync("MAIL FROM:<>")).Code);
+            }
+
+            Assert.Equal(250, (await client.CommandAsync($"MAIL FROM:<{(login ? Alice : "someone@remote.test")}>")).Code);
+            foreach (var trick in new[]
+            {
+                "victim@elsewhere.test",
+                "victim%elsewhere.test@example.test",
+                "@example.test:victim@elsewhere.test",
+                "\"victim@elsewhere.test\"@example.test",
+                "victim@[127.0.0.1]",
+                "victim@example.test.elsewhere.test",
+            })
+            {
+                var reply = await client.CommandAsync($"RCPT TO:<{trick}>");
+                Assert.True(reply.Code == 550, $"{trick} (logged in: {login}) got {reply}");
+            }
+
+            Assert.Equal(250, (await client.CommandAsync("RCPT TO:<bob@example.test>")).Code);
+            var foreign = await client.CommandAsync("RCPT TO:<victim@elsewhere.test>");
+            Assert.Contains(login ? "outbound delivery is not configured" : "Relaying denied", foreign.Lines[0], StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Failed_logins_are_throttled_per_account_and_end_the_session()
+    {
+        var options = new SmtpServerOptions
+        {
+            LoginFailureDelay = TimeSpan.FromMilliseconds(1),
+            MaxLoginFailuresPerAccount = 2,
+            MaxAuthFailuresPerSession = 3,
+        };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        await using (var first = await SecureRawAsync(server))
+        {
+            Assert.Equal(535, (await first.CommandAsync("AUTH PLAIN " + Plain(Alice, "guess 1"))).Code);
+            Assert.Equal(535, (await first.CommandAsync("AUTH PLAIN " + Plain(Alice, "guess 2"))).Code);
+
+            // The account is now locked for a while, right password or not.
+            await first.SendAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password) + "\r\n");
+            var locked = (await first.ReadReplyAsync())!;
+            Assert.Equal(454, locked.Code);
+            Assert.Equal("4.7.0", locked.Enhanced.ToString());
+            Assert.Equal(421, (await first.ReadReplyAsync())!.Code);
+            Assert.Null(await first.ReadReplyAsync());
+        }
+
+        // Another account still logs in from the same address.
+        await using var second = await SecureRawAsync(server);
+        Assert.Equal(235, (await second.CommandAsync("AUTH PLAIN " + Plain("bob@example.test", LoopbackServer.Password))).Code);
+    }
+
+    [Fact]
+    public async Task No_password_reaches_the_logs()
+    {
+        const string Secret = "Tr0ub4dor&3-never-logged";
+        var logger = new RecordingLogger();
+        await using var server = await LoopbackServer.StartAsync(new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1) }, tls: true, auth: true, logger: logger);
+        await using var client = await SecureRawAsync(server);
+        await client.CommandAsync("AUTH PLAIN " + Plain(Alice, Secret));
+        await client.CommandAsync($"LOGN {Alice} {Secret}");
+        await client.CommandAsync("AUTH LOGIN");
+        await client.CommandAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(Alice)));
+        await client.CommandAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret)));
+        Assert.NotEmpty(logger.Lines);
+        Assert.DoesNotContain(logger.Lines, l => l.Contains(Secret, StringComparison.Ordinal) || l.Contains(Plain(Alice, Secret), StringComparison.Ordinal));
+    }
+
+    private sealed class RecordingLogger : ILogger
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception) + exception);
+    }
+}
