@@ -1,5 +1,6 @@
 using System.Net;
 using Mailroom.Cli.Serve;
+using Mailroom.Server;
 
 namespace Mailroom.Cli.Tests;
 
@@ -30,7 +31,9 @@ public sealed class ServeConfigurationTests : IDisposable
     {
         var settings = ServerSettings.From(ServeCommand.BuildConfiguration(_folder, null, new Dictionary<string, string?>()));
         Assert.Equal("data", settings.DataDirectory);
-        Assert.Equal([IPEndPoint.Parse("127.0.0.1:2525")], settings.Listen);
+        Assert.Equal(
+            [new SmtpListener(IPEndPoint.Parse("127.0.0.1:2525"), ListenerRole.Smtp), new SmtpListener(IPEndPoint.Parse("127.0.0.1:2587"), ListenerRole.Submission), new SmtpListener(IPEndPoint.Parse("127.0.0.1:2465"), ListenerRole.Submissions)],
+            settings.Listen);
         Assert.Equal(["localhost"], settings.Domains);
         Assert.Equal(100, settings.Smtp.MaxRecipients);
     }
@@ -55,10 +58,12 @@ public sealed class ServeConfigurationTests : IDisposable
         WriteJson("""{ "Domains": [ "a.example", "b.example", "c.example" ], "Smtp": { "Listen": [ "127.0.0.1:25", "[::1]:25" ] } }""");
         var configuration = ServeCommand.BuildConfiguration(_folder, null, new Dictionary<string, string?>());
         Assert.Equal(["a.example", "b.example", "c.example"], ServerSettings.From(configuration).Domains);
-        var settings = ServerSettings.From(configuration, ["127.0.0.2:2526"], ["Only.Example"]);
-        Assert.Equal([IPEndPoint.Parse("127.0.0.2:2526")], settings.Listen);
+        var settings = ServerSettings.From(configuration, ["127.0.0.2:2526"], ["Only.Example"], ["127.0.0.2:2587", "127.0.0.3:2587"]);
+        Assert.Equal(
+            ["127.0.0.2:2526 Smtp", "127.0.0.2:2587 Submission", "127.0.0.3:2587 Submission", "127.0.0.1:2465 Submissions"],
+            settings.Listen.Select(l => $"{l.Endpoint} {l.Role}"));
         Assert.Equal(["only.example"], settings.Domains);
-        Assert.Equal(IPEndPoint.Parse("[::1]:25"), ServerSettings.From(configuration).Listen[1]);
+        Assert.Equal(IPEndPoint.Parse("[::1]:25"), ServerSettings.From(configuration).Listen[1].Endpoint);
     }
 
     [Theory]

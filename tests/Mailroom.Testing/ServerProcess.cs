@@ -31,7 +31,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "serve", "--data", dataFolder, "--smtp", "127.0.0.1:0", "--domain", domain })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "serve", "--data", dataFolder, "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--submissions", "127.0.0.1:0", "--domain", domain })
         {
             start.ArgumentList.Add(arg);
         }

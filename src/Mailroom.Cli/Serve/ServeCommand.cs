@@ -20,6 +20,8 @@ public static class ServeCommand
             Description = "An SMTP listener, IP:PORT; repeatable (default: 127.0.0.1:2525)",
             AllowMultipleArgumentsPerToken = false,
         };
+        var submission = new Option<string[]>("--submission") { Description = "A submission listener (STARTTLS, then AUTH), IP:PORT; repeatable (default: 127.0.0.1:2587)" };
+        var submissions = new Option<string[]>("--submissions") { Description = "An implicit-TLS submission listener, IP:PORT; repeatable (default: 127.0.0.1:2465)" };
         var domain = new Option<string[]>("--domain") { Description = "A local domain; repeatable (default: localhost)" };
         var hostName = new Option<string?>("--hostname") { Description = "The server's name in greetings and Received headers" };
         var config = new Option<string?>("--config") { Description = "A JSON configuration file (default: ./mailroom.json if present)" };
@@ -27,6 +29,8 @@ public static class ServeCommand
         command.Options.Add(data);
         command.Options.Add(smtp);
         command.Options.Add(domain);
+        command.Options.Add(submission);
+        command.Options.Add(submissions);
         command.Options.Add(hostName);
         command.Options.Add(config);
         command.SetAction(async (parse, cancellationToken) =>
@@ -39,7 +43,7 @@ public static class ServeCommand
             try
             {
                 configuration = BuildConfiguration(Directory.GetCurrentDirectory(), parse.GetValue(config), flags);
-                settings = ServerSettings.From(configuration, parse.GetValue(smtp), parse.GetValue(domain));
+                settings = ServerSettings.From(configuration, parse.GetValue(smtp), parse.GetValue(domain), parse.GetValue(submission), parse.GetValue(submissions));
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or FileNotFoundException or InvalidDataException)
             {

@@ -1,3 +1,4 @@
+using Mailroom.Core.Accounts;
 using Mailroom.Server;
 using Mailroom.Server.Session;
 using Mailroom.Server.Tls;
@@ -42,6 +43,7 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
     private readonly ILogger _logger = loggers.CreateLogger("Mailroom.Server");
     private SqliteMailStore? _store;
     private SmtpServer? _server;
+    private Authenticator? _authenticator;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -56,13 +58,14 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         var certificates = settings.TlsCertificateFile is not null
             ? ServerCertificates.FromPemFiles(settings.TlsCertificateFile, settings.TlsKeyFile!, _logger)
             : ServerCertificates.SelfSigned(data, settings.Smtp.HostName, _logger);
-        _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger, certificates: certificates));
+        _authenticator = new Authenticator(_store);
+        _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger, certificates: certificates, authenticator: _authenticator));
         _server.Start(settings.Listen);
 
-        // Said on standard output whatever the log level: scripts and tests read the bound port here.
-        foreach (var endpoint in _server.Endpoints)
+        // Said on standard output whatever the log level: scripts and tests read the bound ports here.
+        foreach (var (endpoint, listener) in _server.Endpoints.Zip(settings.Listen))
         {
-            await Console.Out.WriteLineAsync($"Listening for SMTP on {endpoint}").ConfigureAwait(false);
+            await Console.Out.WriteLineAsync($"Listening for SMTP on {endpoint} ({listener.Role.ToString().ToLowerInvariant()})").ConfigureAwait(false);
         }
     }
 
@@ -82,6 +85,9 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
             await _store.DisposeAsync().ConfigureAwait(false);
             _store = null;
         }
+
+        _authenticator?.Dispose();
+        _authenticator = null;
     }
 
     [LoggerMessage(1, LogLevel.Information, "Mailroom starting: data folder {DataFolder}, local domains {Domains}")]

@@ -6,32 +6,41 @@ namespace Mailroom.Cli.Serve;
 
 /// <summary>Everything <c>mailroom serve</c> needs, read once from the configuration and checked.</summary>
 /// <param name="DataDirectory">The data folder.</param>
-/// <param name="Listen">The SMTP listeners (STARTTLS offered).</param>
+/// <param name="Listen">Every listener with its role: smtp (MX), submission (STARTTLS, then AUTH), submissions (implicit TLS, AUTH).</param>
 /// <param name="Domains">The local domains.</param>
 /// <param name="Smtp">The receiver's settings.</param>
 /// <param name="TlsCertificateFile">A PEM certificate (chain); with <paramref name="TlsKeyFile"/>, or none for the self-signed one.</param>
 /// <param name="TlsKeyFile">The PEM private key of <paramref name="TlsCertificateFile"/>.</param>
 public sealed record ServerSettings(
     string DataDirectory,
-    IReadOnlyList<IPEndPoint> Listen,
+    IReadOnlyList<SmtpListener> Listen,
     IReadOnlyList<string> Domains,
     SmtpServerOptions Smtp,
     string? TlsCertificateFile = null,
     string? TlsKeyFile = null)
 {
     public const string DefaultListen = "127.0.0.1:2525";
+    public const string DefaultSubmission = "127.0.0.1:2587";
+    public const string DefaultSubmissions = "127.0.0.1:2465";
 
     /// <summary>
     /// Reads the settings. A list given by flags replaces the configured list whole, rather than
     /// being merged into it item by item as configuration sources otherwise are.
     /// </summary>
-    public static ServerSettings From(IConfiguration configuration, string[]? listenFlags = null, string[]? domainFlags = null)
+    public static ServerSettings From(
+        IConfiguration configuration,
+        string[]? listenFlags = null,
+        string[]? domainFlags = null,
+        string[]? submissionFlags = null,
+        string[]? submissionsFlags = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var smtp = new SmtpServerOptions();
         configuration.GetSection("Smtp").Bind(smtp);
         smtp.Validate();
-        var listen = Pick(listenFlags, configuration.GetSection("Smtp:Listen").Get<string[]>(), [DefaultListen]);
+        var listen = Pick(listenFlags, configuration.GetSection("Smtp:Listen").Get<string[]>(), [DefaultListen]).Select(e => new SmtpListener(ParseEndpoint(e), ListenerRole.Smtp))
+            .Concat(Pick(submissionFlags, configuration.GetSection("Submission:Listen").Get<string[]>(), [DefaultSubmission]).Select(e => new SmtpListener(ParseEndpoint(e), ListenerRole.Submission)))
+            .Concat(Pick(submissionsFlags, configuration.GetSection("Submissions:Listen").Get<string[]>(), [DefaultSubmissions]).Select(e => new SmtpListener(ParseEndpoint(e), ListenerRole.Submissions)));
         var domains = Pick(domainFlags, configuration.GetSection("Domains").Get<string[]>(), ["localhost"]);
         var certificate = configuration["Tls:CertificateFile"];
         var key = configuration["Tls:KeyFile"];
@@ -42,7 +51,7 @@ public sealed record ServerSettings(
 
         return new ServerSettings(
             configuration["Data"] is { Length: > 0 } data ? data : "data",
-            listen.Select(ParseEndpoint).ToArray(),
+            listen.ToArray(),
             domains.Select(d => d.Trim().ToLowerInvariant()).Distinct().ToArray(),
             smtp,
             string.IsNullOrEmpty(certificate) ? null : certificate,
