@@ -14,11 +14,15 @@ public sealed class Authenticator : IDisposable
     private readonly IDirectoryStore _directory;
     private readonly SemaphoreSlim _slots;
     private readonly string _dummyHash;
+    private readonly byte[] _fakeSaltKey = RandomNumberGenerator.GetBytes(32);
+    private readonly int _iterations;
 
     public Authenticator(IDirectoryStore directory, PasswordHasher? hasher = null, int? concurrency = null)
     {
         _directory = directory;
-        _dummyHash = (hasher ?? new PasswordHasher()).Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
+        hasher ??= new PasswordHasher();
+        _iterations = hasher.Iterations;
+        _dummyHash = hasher.Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
         var slots = concurrency ?? Environment.ProcessorCount;
         _slots = new SemaphoreSlim(slots, slots);
     }
@@ -42,5 +46,26 @@ public sealed class Authenticator : IDisposable
         }
     }
 
+    /// <summary>
+    /// What SCRAM-SHA-256 needs to check a user's proof. An unknown user (or one whose hash is not
+    /// PBKDF2) gets a salt derived from the name with a per-process key and a random salted
+    /// password, so the exchange looks the same and simply fails at the proof.
+    /// </summary>
+    public async Task<ScramCredential> FindScramCredentialAsync(string user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var account = await _directory.FindAccountAsync(user, cancellationToken).ConfigureAwait(false);
+        if (account is not null && PasswordHasher.TryGetScramCredential(account.PasswordHash, out var salt, out var iterations, out var salted))
+        {
+            return new ScramCredential(account, salt, iterations, salted);
+        }
+
+        var fakeSalt = HMACSHA256.HashData(_fakeSaltKey, System.Text.Encoding.UTF8.GetBytes(user.ToLowerInvariant()))[..16];
+        return new ScramCredential(null, fakeSalt, _iterations, RandomNumberGenerator.GetBytes(32));
+    }
+
     public void Dispose() => _slots.Dispose();
 }
+
+/// <summary>A SCRAM credential; <see cref="Account"/> is null when the exchange can only fail.</summary>
+public sealed record ScramCredential(Account? Account, byte[] Salt, int Iterations, byte[] SaltedPassword);

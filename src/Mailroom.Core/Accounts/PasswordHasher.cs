@@ -47,6 +47,13 @@ public sealed class PasswordHasher
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
+    /// <summary>
+    /// The SCRAM-SHA-256 credential (RFC 5802 3: <c>SaltedPassword := Hi(password, salt, i)</c>)
+    /// held in a PBKDF2-HMAC-SHA256 hash: the hash is the salted password. False for any other format.
+    /// </summary>
+    public static bool TryGetScramCredential(string encoded, out byte[] salt, out int iterations, out byte[] saltedPassword) =>
+        TryDecode(encoded, out iterations, out salt, out saltedPassword) && saltedPassword.Length == HashBytes;
+
     public bool NeedsRehash(string encoded) =>
         !TryDecode(encoded, out var iterations, out _, out _) || iterations < Iterations;
 

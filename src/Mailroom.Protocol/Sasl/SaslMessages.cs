@@ -10,16 +10,19 @@ public static class SaslMessages
     /// <summary>RFC 4954 4: the client's response line is base64, or "=" for an empty one; "*" cancels.</summary>
     public static bool IsCancel(string line) => line == "*";
 
-    /// <summary>Decodes one base64 response ("=" is empty); false when it is not base64.</summary>
+    /// <summary>
+    /// Decodes one base64 response; false when it is not base64. An empty response is an empty
+    /// line in a continuation (RFC 4954 4) and "=" as an initial response.
+    /// </summary>
     public static bool TryDecodeBase64(string line, out byte[] bytes)
     {
         bytes = [];
-        if (line == "=")
+        if (line.Length == 0 || line == "=")
         {
             return true;
         }
 
-        if (line.Length == 0 || line.Length % 4 != 0)
+        if (line.Length % 4 != 0)
         {
             return false;
         }

@@ -13,7 +13,7 @@ namespace Mailroom.Server.Handlers;
 /// </summary>
 internal static class AuthHandler
 {
-    public const string Mechanisms = "PLAIN LOGIN";
+    public const string Mechanisms = ScramSha256.Name + " PLAIN LOGIN";
 
     public static async Task HandleAsync(SmtpSession session, AuthCommand command)
     {
@@ -26,6 +26,12 @@ internal static class AuthHandler
         if (!session.CanAuthenticate)
         {
             session.Reply(ReplyCatalogue.AuthNeedsTls);
+            return;
+        }
+
+        if (command.Mechanism == ScramSha256.Name)
+        {
+            await ScramAsync(session, command.InitialResponse).ConfigureAwait(false);
             return;
         }
 
@@ -65,19 +71,65 @@ internal static class AuthHandler
     /// <summary>LOGIN (draft-murchison-sasl-login): "Username:" then "Password:", each base64.</summary>
     private static async Task<Credentials> LoginAsync(SmtpSession session, string? initial)
     {
-        var user = await StepAsync(session, initial, "Username:").ConfigureAwait(false);
+        var user = await DecodeStepAsync(session, initial, SaslMessages.Encode("Username:")).ConfigureAwait(false);
         if (user.Failure is not null)
         {
             return user;
         }
 
-        var password = await StepAsync(session, null, "Password:").ConfigureAwait(false);
+        var password = await DecodeStepAsync(session, null, SaslMessages.Encode("Password:")).ConfigureAwait(false);
         return password.Failure is not null ? password : new Credentials(user.User, password.User, null);
     }
 
-    private static async Task<Credentials> StepAsync(SmtpSession session, string? given, string prompt)
+    /// <summary>
+    /// SCRAM-SHA-256 (RFC 5802, RFC 7677): the password never crosses the wire, not even under
+    /// TLS, and the server proves it knows the credential too. The check itself is cheap (the
+    /// stored hash is the salted password); the client does the slow part.
+    /// </summary>
+    private static async Task ScramAsync(SmtpSession session, string? initial)
     {
-        var response = given ?? await ChallengeAsync(session, SaslMessages.Encode(prompt)).ConfigureAwait(false);
+        var firstText = await DecodeStepAsync(session, initial, string.Empty).ConfigureAwait(false);
+        if (firstText.Failure is not null || !ScramSha256.TryParseClientFirst(firstText.User!, out var first))
+        {
+            session.ReplyProtocolError(firstText.Failure ?? ReplyCatalogue.AuthMalformed);
+            return;
+        }
+
+        if (session.LoginBlocked(first!.User))
+        {
+            return;
+        }
+
+        var credential = await session.Services.Authenticator!.FindScramCredentialAsync(first.User, CancellationToken.None).ConfigureAwait(false);
+        var serverFirst = ScramSha256.ServerFirst(first, credential.Salt, credential.Iterations);
+        var finalText = await DecodeStepAsync(session, null, SaslMessages.Encode(serverFirst)).ConfigureAwait(false);
+        if (finalText.Failure is not null)
+        {
+            session.ReplyProtocolError(finalText.Failure);
+            return;
+        }
+
+        if (credential.Account is null || !ScramSha256.TryVerifyClientFinal(first, serverFirst, finalText.User!, credential.SaltedPassword, out var serverFinal))
+        {
+            await session.LoginFailedAsync(first.User).ConfigureAwait(false);
+            return;
+        }
+
+        // RFC 4954 4: the server's final SCRAM message goes in a 334, answered by an empty response.
+        var ack = await ChallengeAsync(session, SaslMessages.Encode(serverFinal)).ConfigureAwait(false);
+        if (ack is null || SaslMessages.IsCancel(ack) || !SaslMessages.TryDecodeBase64(ack, out var rest) || rest.Length != 0)
+        {
+            session.ReplyProtocolError(ack is not null && SaslMessages.IsCancel(ack) ? ReplyCatalogue.AuthCancelled : ReplyCatalogue.AuthMalformed);
+            return;
+        }
+
+        session.LoggedIn(credential.Account);
+    }
+
+    /// <summary>One SASL step whose payload is UTF-8 text: the given response, or a challenge's answer.</summary>
+    private static async Task<Credentials> DecodeStepAsync(SmtpSession session, string? given, string challenge)
+    {
+        var response = given ?? await ChallengeAsync(session, challenge).ConfigureAwait(false);
         if (response is null || SaslMessages.IsCancel(response))
         {
             return Failed(response is null ? ReplyCatalogue.AuthMalformed : ReplyCatalogue.AuthCancelled);

@@ -317,27 +317,48 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// </summary>
     internal async Task LogInAsync(string user, string password)
     {
-        var address = Connection.Remote.Address;
-        if (Services.Logins.IsBlocked(address, user))
+        if (LoginBlocked(user))
         {
-            _authFailures++;
-            Log.LoginThrottled(Logger, Connection.SessionId, address);
-            Reply(ReplyCatalogue.AuthThrottled);
             return;
         }
 
         var account = await Services.Authenticator!.VerifyAsync(user, password, _dataCts.Token).ConfigureAwait(false);
         if (account is null)
         {
-            _authFailures++;
-            var delay = Services.Logins.RecordFailure(address, user);
-            Log.LoginFailed(Logger, Connection.SessionId, address);
-            await Task.Delay(delay, Services.Time, _dataCts.Token).ConfigureAwait(false);
-            Reply(ReplyCatalogue.AuthFailed);
+            await LoginFailedAsync(user).ConfigureAwait(false);
             return;
         }
 
-        Services.Logins.RecordSuccess(user);
+        LoggedIn(account);
+    }
+
+    /// <summary>True (and 454 4.7.0 queued) when this address or account has failed too often lately.</summary>
+    internal bool LoginBlocked(string user)
+    {
+        if (!Services.Logins.IsBlocked(Connection.Remote.Address, user))
+        {
+            return false;
+        }
+
+        _authFailures++;
+        Log.LoginThrottled(Logger, Connection.SessionId, Connection.Remote.Address);
+        Reply(ReplyCatalogue.AuthThrottled);
+        return true;
+    }
+
+    /// <summary>Counts a failed log-in, waits the throttle's delay, then queues 535 5.7.8.</summary>
+    internal async Task LoginFailedAsync(string user)
+    {
+        _authFailures++;
+        var delay = Services.Logins.RecordFailure(Connection.Remote.Address, user);
+        Log.LoginFailed(Logger, Connection.SessionId, Connection.Remote.Address);
+        await Task.Delay(delay, Services.Time, _dataCts.Token).ConfigureAwait(false);
+        Reply(ReplyCatalogue.AuthFailed);
+    }
+
+    internal void LoggedIn(Account account)
+    {
+        Services.Logins.RecordSuccess(account.Address);
         AuthenticatedUser = account.Address;
         Log.LoggedIn(Logger, Connection.SessionId, account.Address);
         Reply(ReplyCatalogue.AuthSucceeded);

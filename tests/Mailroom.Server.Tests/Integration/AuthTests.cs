@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,7 @@ public class AuthTests
     [Theory]
     [InlineData("PLAIN")]
     [InlineData("LOGIN")]
+    [InlineData("SCRAM-SHA-256")]
     public async Task Mailkit_logs_in_over_starttls_on_the_submission_port_and_sends(string mechanism)
     {
         await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submission, auth: true);
@@ -53,7 +55,12 @@ public class AuthTests
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
         Assert.Contains(mechanism, client.AuthenticationMechanisms);
         var credentials = new System.Net.NetworkCredential(Alice, LoopbackServer.Password);
-        SaslMechanism sasl = mechanism == "PLAIN" ? new SaslMechanismPlain(credentials) : new SaslMechanismLogin(credentials);
+        SaslMechanism sasl = mechanism switch
+        {
+            "PLAIN" => new SaslMechanismPlain(credentials),
+            "LOGIN" => new SaslMechanismLogin(credentials),
+            _ => new SaslMechanismScramSha256(credentials),
+        };
         await client.AuthenticateAsync(sasl, TestContext.Current.CancellationToken);
         await client.SendAsync(Message(Alice, "bob@example.test", "submitted"), TestContext.Current.CancellationToken);
         await client.DisconnectAsync(true, TestContext.Current.CancellationToken);
@@ -90,7 +97,7 @@ public class AuthTests
 
         Assert.Equal(220, (await client.CommandAsync("STARTTLS")).Code);
         await client.StartTlsAsync(server.Certificates!.Fingerprint);
-        Assert.Contains("AUTH PLAIN LOGIN", (await client.CommandAsync("EHLO secure.test")).Lines);
+        Assert.Contains("AUTH SCRAM-SHA-256 PLAIN LOGIN", (await client.CommandAsync("EHLO secure.test")).Lines);
     }
 
     [Fact]
@@ -99,7 +106,7 @@ public class AuthTests
         await using var server = await LoopbackServer.StartAsync(new SmtpServerOptions { AllowPlaintextAuthOnLoopback = true }, auth: true);
         await using var client = await RawClient.ConnectAsync(server.Endpoint);
         Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
-        Assert.Contains("AUTH PLAIN LOGIN", (await client.CommandAsync("EHLO local.tool")).Lines);
+        Assert.Contains("AUTH SCRAM-SHA-256 PLAIN LOGIN", (await client.CommandAsync("EHLO local.tool")).Lines);
         Assert.Equal(235, (await client.CommandAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password))).Code);
     }
 
@@ -120,6 +127,24 @@ public class AuthTests
     }
 
     [Fact]
+    public async Task Scram_with_a_wrong_password_or_an_unknown_user_fails_alike_and_the_server_proves_itself()
+    {
+        var options = new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1), MaxAuthFailuresPerSession = 10 };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        using var client = PinnedClient(server);
+        await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
+        var wrong = await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(new SaslMechanismScramSha256(Alice, "wrong"), TestContext.Current.CancellationToken));
+        var unknown = await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(new SaslMechanismScramSha256("nobody@example.test", "wrong"), TestContext.Current.CancellationToken));
+        Assert.Equal(wrong.Message, unknown.Message);
+
+        // MailKit checks the server's signature (v=) before it accepts the log-in.
+        var scram = new SaslMechanismScramSha256(Alice, LoopbackServer.Password);
+        await client.AuthenticateAsync(scram, TestContext.Current.CancellationToken);
+        Assert.True(scram.IsAuthenticated);
+        await client.SendAsync(Message(Alice, "bob@example.test", "after scram"), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Malformed_and_cancelled_exchanges_are_501()
     {
         await using var server = await LoopbackServer.StartAsync(tls: true, auth: true);
@@ -132,6 +157,21 @@ public class AuthTests
         Assert.Equal(334, (await client.CommandAsync("AUTH PLAIN")).Code);
         Assert.Equal(235, (await client.CommandAsync(Plain(Alice, LoopbackServer.Password))).Code);
         Assert.Equal(250, (await client.CommandAsync("MAIL FROM:<alice@example.test>")).Code);
+    }
+
+    [Theory]
+    [InlineData("p=tls-server-end-point,,n=alice@example.test,r=abc")]
+    [InlineData("n,a=bob@example.test,n=alice@example.test,r=abc")]
+    [InlineData("n,,r=abc")]
+    [InlineData("n,,n=alice@example.test,r=")]
+    [InlineData("n,,n=al=ZZice,r=abc")]
+    public async Task Scram_first_messages_the_server_cannot_accept_are_501(string clientFirst)
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, auth: true);
+        await using var client = await SecureRawAsync(server);
+        var reply = await client.CommandAsync("AUTH SCRAM-SHA-256 " + Convert.ToBase64String(Encoding.UTF8.GetBytes(clientFirst)));
+        Assert.Equal(501, reply.Code);
+        Assert.Equal(250, (await client.CommandAsync("NOOP")).Code);
     }
 
     [Fact]
