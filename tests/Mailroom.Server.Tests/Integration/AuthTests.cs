@@ -260,6 +260,41 @@ public class AuthTests
         Assert.Equal(235, (await second.CommandAsync("AUTH PLAIN " + Plain("bob@example.test", LoopbackServer.Password))).Code);
     }
 
+    /// <summary>
+    /// Password checks are slow on purpose. They run on the thread pool, at most one per core, so
+    /// a crowd logging in at once leaves every other session answering at once.
+    /// </summary>
+    [Fact]
+    public async Task Many_log_ins_at_once_do_not_stall_other_sessions()
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, auth: true);
+        await server.Store.AddAccountAsync("slow@example.test", new Core.Accounts.PasswordHasher(iterations: 400_000).Hash("slow but sure"), CancellationToken.None);
+        var crowd = new List<RawClient>();
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                crowd.Add(await SecureRawAsync(server));
+            }
+
+            await using var bystander = await SecureRawAsync(server);
+            var logins = crowd.Select(c => c.CommandAsync("AUTH PLAIN " + Plain("slow@example.test", "slow but sure"))).ToArray();
+            Assert.Equal(250, (await bystander.CommandAsync("NOOP")).Code);
+            Assert.Equal(250, (await bystander.CommandAsync("MAIL FROM:<someone@remote.test>")).Code);
+            var stillChecking = logins.Count(t => !t.IsCompleted);
+
+            Assert.All(await Task.WhenAll(logins), r => Assert.Equal(235, r.Code));
+            Assert.True(stillChecking > 0, "every log-in had finished before the bystander's NOOP was answered");
+        }
+        finally
+        {
+            foreach (var client in crowd)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task No_password_reaches_the_logs()
     {
