@@ -43,6 +43,9 @@ internal static partial class Log
     [LoggerMessage(1011, LogLevel.Warning, "Session {SessionId} from {Address}: log-in refused, too many recent failures")]
     public static partial void LoginThrottled(ILogger logger, string sessionId, IPAddress address);
 
+    [LoggerMessage(1012, LogLevel.Warning, "Session {SessionId} turned on the INSECURE Caesar obfuscation (shift {Shift})")]
+    public static partial void CaesarStarted(ILogger logger, string sessionId, byte shift);
+
     [LoggerMessage(1100, LogLevel.Error, "Session {SessionId}: storage failure")]
     public static partial void StorageFailed(ILogger logger, Exception exception, string sessionId);
 

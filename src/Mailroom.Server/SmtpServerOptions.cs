@@ -67,6 +67,12 @@ public sealed class SmtpServerOptions
     /// <summary>RFC 5321 4.5.3.2.5: 3 minutes for each block of data during DATA or BDAT.</summary>
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>
+    /// Offer the original design's Caesar "encryption" (XCAESAR) on connections without TLS. It is
+    /// obfuscation that protects nothing; off by default, and never offered once TLS is on.
+    /// </summary>
+    public bool AllowCaesarObfuscation { get; set; }
+
     /// <summary>How long a TLS handshake (STARTTLS or implicit) may take before the connection is dropped.</summary>
     public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

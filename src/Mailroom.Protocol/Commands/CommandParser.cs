@@ -90,6 +90,9 @@ public static class CommandParser
             SmtpVerb.Helo or SmtpVerb.Ehlo => ParseHelo(info, args),
             SmtpVerb.Auth => ParseAuth(info, args),
             SmtpVerb.Logn => ParseLogn(info, args),
+            SmtpVerb.Xcaesar => byte.TryParse(args, NumberStyles.None, CultureInfo.InvariantCulture, out var shift) && shift > 0
+                ? CommandParseResult.Ok(new CaesarCommand(shift))
+                : SyntaxError(info),
             SmtpVerb.Mail => ParseMail(info, args),
             SmtpVerb.Rcpt => ParseRcpt(info, args),
             SmtpVerb.Bdat => ParseBdat(info, args),

@@ -42,6 +42,7 @@ public static class CommandTable
         // RFC 4954 4: "The AUTH command is not permitted during a mail transaction."
         new(SmtpVerb.Auth, "AUTH <mechanism> [initial-response]", "Log in with SASL (PLAIN, LOGIN)", SmtpState.Greeted, ReplyCatalogue.NestedMail, NeedsEhlo: true),
         new(SmtpVerb.Logn, "LOGN <user> <password>", "Log in (the original design's command; same rules as AUTH)", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        new(SmtpVerb.Xcaesar, "XCAESAR <shift>", "Caesar obfuscation of the connection (INSECURE: protects nothing; use STARTTLS)", SmtpState.Greeted, ReplyCatalogue.NestedMail, NeedsEhlo: true),
     ];
 
     private static readonly Dictionary<string, CommandInfo> ByName =

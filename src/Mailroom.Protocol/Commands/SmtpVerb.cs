@@ -19,6 +19,9 @@ public enum SmtpVerb
 
     /// <summary>The original design's log-in command: <c>LOGN &lt;user&gt; &lt;password&gt;</c>.</summary>
     Logn,
+
+    /// <summary>The original design's Caesar "encryption": opt-in obfuscation that protects nothing.</summary>
+    Xcaesar,
 }
 
 /// <summary>Where a session stands in the RFC 5321 section 4.1.4 command sequence.</summary>

@@ -55,6 +55,10 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate SenderNotOwned = new(553, "5.7.1", "Sender address <{0}> is not yours to use");
     public static readonly ReplyTemplate OutboundNotConfigured = new(550, "5.7.1", "Relaying denied: outbound delivery is not configured, so only local recipients can be reached");
 
+    // The original design's Caesar cipher: obfuscation, not encryption.
+    public static readonly ReplyTemplate CaesarOn = new(220, "2.0.0", "Caesar obfuscation on, shift {0}; this is NOT encryption and protects nothing, use STARTTLS");
+    public static readonly ReplyTemplate CaesarUnavailable = new(502, "5.5.1", "XCAESAR is not available on this connection");
+
     // Information (RFC 5321 4.1.1.6 - 4.1.1.8)
     public static readonly ReplyTemplate Help = new(214, "2.0.0", "{0}");
     public static readonly ReplyTemplate HelpTopicUnknown = new(504, "5.5.4", "No help for {0}; try HELP");

@@ -15,11 +15,11 @@ internal static class EhloHandler
     {
         await session.GreetAsync(command.ClientIdentity, extended: true).ConfigureAwait(false);
         var first = ReplyCatalogue.EhloOk.Format(session.Options.HostName, command.ClientIdentity).Lines[0];
-        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls, session.CanAuthenticate)]));
+        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls, session.CanAuthenticate, session.CanStartCaesar)]));
     }
 
     /// <summary>The extensions this server implements, each honoured where its RFC says.</summary>
-    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls, bool canAuthenticate)
+    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls, bool canAuthenticate, bool canStartCaesar)
     {
         if (canStartTls)
         {
@@ -37,5 +37,9 @@ internal static class EhloHandler
         yield return "SMTPUTF8"; // RFC 6531
         yield return "ENHANCEDSTATUSCODES"; // RFC 2034
         yield return "CHUNKING"; // RFC 3030
+        if (canStartCaesar)
+        {
+            yield return "XCAESAR"; // the original design's obfuscation; protects nothing
+        }
     }
 }

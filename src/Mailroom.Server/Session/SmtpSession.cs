@@ -105,6 +105,9 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// <summary>The account the client logged in as (AUTH or LOGN), or null.</summary>
     public string? AuthenticatedUser { get; private set; }
 
+    /// <summary>XCAESAR is offered: the configuration allows it, and the connection has neither TLS nor Caesar yet.</summary>
+    public bool CanStartCaesar => Options.AllowCaesarObfuscation && Transport.CanStartCaesar;
+
     /// <summary>
     /// AUTH and LOGN are offered and accepted: there is an authenticator, and the password would
     /// travel under TLS (or on loopback, when the configuration says so).
@@ -256,6 +259,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
             { Verb: SmtpVerb.Starttls } => StarttlsHandler.HandleAsync(this),
             AuthCommand auth => AuthHandler.HandleAsync(this, auth),
             LognCommand logn => LognHandler.HandleAsync(this, logn),
+            CaesarCommand caesar => XcaesarHandler.HandleAsync(this, caesar),
             _ => throw new InvalidOperationException($"No handler for {command.Verb}."),
         };
         await work.ConfigureAwait(false);
@@ -362,6 +366,15 @@ public sealed partial class SmtpSession : IAsyncDisposable
         AuthenticatedUser = account.Address;
         Log.LoggedIn(Logger, Connection.SessionId, account.Address);
         Reply(ReplyCatalogue.AuthSucceeded);
+    }
+
+    /// <summary>Turns the Caesar obfuscation on; the session itself goes on as it was.</summary>
+    internal async Task StartCaesarAsync(byte shift)
+    {
+        await _transport.StartCaesarAsync(shift).ConfigureAwait(false);
+        _lineReader.Reset();
+        _needMoreInput = false;
+        Log.CaesarStarted(Logger, Connection.SessionId, shift);
     }
 
     /// <summary>

@@ -22,6 +22,18 @@ public interface ISmtpTransport : IDuplexPipe, IAsyncDisposable
     /// the raw connection, and replaces <see cref="IDuplexPipe.Input"/> and <see cref="IDuplexPipe.Output"/>.
     /// </summary>
     Task StartTlsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The Caesar obfuscation is on (see <see cref="StartCaesarAsync"/>).</summary>
+    bool IsCaesar { get; }
+
+    /// <summary>The Caesar obfuscation could go on now: a plain connection, neither TLS nor Caesar yet.</summary>
+    bool CanStartCaesar { get; }
+
+    /// <summary>
+    /// Turns on the original design's Caesar obfuscation: from here on every byte is shifted.
+    /// Like <see cref="StartTlsAsync"/>, unread bytes are thrown away first.
+    /// </summary>
+    Task StartCaesarAsync(byte shift);
 }
 
 /// <summary>Plain pipes with no TLS: in-memory session tests.</summary>
@@ -38,6 +50,12 @@ public sealed class PipeTransport(IDuplexPipe pipes) : ISmtpTransport
     public string? TlsDescription => null;
 
     public Task StartTlsAsync(CancellationToken cancellationToken) => throw new NotSupportedException("This transport has no TLS.");
+
+    public bool IsCaesar => false;
+
+    public bool CanStartCaesar => false;
+
+    public Task StartCaesarAsync(byte shift) => throw new NotSupportedException("This transport cannot change its bytes.");
 
     public async ValueTask DisposeAsync()
     {

@@ -24,7 +24,11 @@ public sealed class StreamTransport : ISmtpTransport
 
     public bool IsTls => _tls is not null;
 
-    public bool CanStartTls => _certificates is not null && _tls is null;
+    public bool CanStartTls => _certificates is not null && _tls is null && !IsCaesar;
+
+    public bool IsCaesar { get; private set; }
+
+    public bool CanStartCaesar => !IsTls && !IsCaesar;
 
     public string? TlsDescription => _tls is null ? null : $"{_tls.SslProtocol} {_tls.NegotiatedCipherSuite}";
 
@@ -64,6 +68,19 @@ public sealed class StreamTransport : ISmtpTransport
 
         _tls = tls;
         (Input, Output) = Pipes(tls);
+    }
+
+    public async Task StartCaesarAsync(byte shift)
+    {
+        if (!CanStartCaesar)
+        {
+            throw new InvalidOperationException("Caesar obfuscation goes on a plain connection, once.");
+        }
+
+        await Input.CompleteAsync().ConfigureAwait(false);
+        await Output.CompleteAsync().ConfigureAwait(false);
+        IsCaesar = true;
+        (Input, Output) = Pipes(new CaesarStream(_raw, shift));
     }
 
     private static (PipeReader, PipeWriter) Pipes(Stream stream) => (
