@@ -17,15 +17,8 @@ internal static class AuthHandler
 
     public static async Task HandleAsync(SmtpSession session, AuthCommand command)
     {
-        if (session.AuthenticatedUser is not null)
+        if (session.RefuseLogIn())
         {
-            session.ReplyProtocolError(ReplyCatalogue.AlreadyAuthenticated);
-            return;
-        }
-
-        if (!session.CanAuthenticate)
-        {
-            session.Reply(ReplyCatalogue.AuthNeedsTls);
             return;
         }
 

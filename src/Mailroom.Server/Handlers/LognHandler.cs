@@ -12,15 +12,8 @@ internal static class LognHandler
 {
     public static async Task HandleAsync(SmtpSession session, LognCommand command)
     {
-        if (session.AuthenticatedUser is not null)
+        if (session.RefuseLogIn())
         {
-            session.ReplyProtocolError(ReplyCatalogue.AlreadyAuthenticated);
-            return;
-        }
-
-        if (!session.CanAuthenticate)
-        {
-            session.Reply(ReplyCatalogue.AuthNeedsTls);
             return;
         }
 

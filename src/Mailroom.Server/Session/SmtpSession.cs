@@ -336,6 +336,27 @@ public sealed partial class SmtpSession : IAsyncDisposable
         LoggedIn(account);
     }
 
+    /// <summary>
+    /// True, with the reply queued, when no log-in may start here: already logged in (503 5.5.1),
+    /// or the password would travel in clear (538 5.7.11).
+    /// </summary>
+    internal bool RefuseLogIn()
+    {
+        if (AuthenticatedUser is not null)
+        {
+            ReplyProtocolError(ReplyCatalogue.AlreadyAuthenticated);
+            return true;
+        }
+
+        if (!CanAuthenticate)
+        {
+            Reply(ReplyCatalogue.AuthNeedsTls);
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>True (and 454 4.7.0 queued) when this address or account has failed too often lately.</summary>
     internal bool LoginBlocked(string user)
     {

@@ -70,6 +70,13 @@ public sealed class ServerCertificatesTests : IDisposable
     }
 
     [Fact]
+    public void Only_tls_1_2_and_1_3_are_enabled()
+    {
+        var certificates = ServerCertificates.SelfSigned(_folder, "mx.example.test", NullLogger.Instance);
+        Assert.Equal(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13, certificates.ServerOptions().EnabledSslProtocols);
+    }
+
+    [Fact]
     public void The_self_signed_certificate_is_made_once_for_the_host_name_with_a_private_key_file()
     {
         var first = ServerCertificates.SelfSigned(_folder, "mx.example.test", NullLogger.Instance);
