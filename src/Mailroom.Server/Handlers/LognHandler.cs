@@ -1,5 +1,4 @@
 using Mailroom.Protocol.Commands;
-using Mailroom.Protocol.Replies;
 using Mailroom.Server.Session;
 
 namespace Mailroom.Server.Handlers;
