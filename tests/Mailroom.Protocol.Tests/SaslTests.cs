@@ -15,14 +15,19 @@ public class SaslTests
         const string serverFirst = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         var salted = Rfc2898DeriveBytes.Pbkdf2("pencil"u8, Convert.FromBase64String("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096, HashAlgorithmName.SHA256, 32);
         const string clientFinal = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
-        Assert.True(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal, salted, out var serverFinal));
+        var (storedKey, serverKey) = Keys(salted);
+        Assert.True(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal, storedKey, serverKey, out var serverFinal));
         Assert.Equal("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", serverFinal);
 
         var wrong = Rfc2898DeriveBytes.Pbkdf2("pencil!"u8, Convert.FromBase64String("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096, HashAlgorithmName.SHA256, 32);
-        Assert.False(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal, wrong, out _));
-        Assert.False(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal.Replace("r=rOpr", "r=xOpr", StringComparison.Ordinal), salted, out _));
-        Assert.False(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal.Replace("c=biws", "c=eSws", StringComparison.Ordinal), salted, out _));
+        var (wrongStored, wrongServer) = Keys(wrong);
+        Assert.False(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal, wrongStored, wrongServer, out _));
+        Assert.False(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal.Replace("r=rOpr", "r=xOpr", StringComparison.Ordinal), storedKey, serverKey, out _));
+        Assert.False(ScramSha256.TryVerifyClientFinal(first, serverFirst, clientFinal.Replace("c=biws", "c=eSws", StringComparison.Ordinal), storedKey, serverKey, out _));
     }
+
+    private static (byte[] StoredKey, byte[] ServerKey) Keys(byte[] salted) =>
+        (SHA256.HashData(HMACSHA256.HashData(salted, "Client Key"u8)), HMACSHA256.HashData(salted, "Server Key"u8));
 
     [Fact]
     public void Scram_user_names_decode_their_escapes()

@@ -47,25 +47,26 @@ public sealed class Authenticator : IDisposable
     }
 
     /// <summary>
-    /// What SCRAM-SHA-256 needs to check a user's proof. An unknown user (or one whose hash is not
-    /// PBKDF2) gets a salt derived from the name with a per-process key and a random salted
-    /// password, so the exchange looks the same and simply fails at the proof.
+    /// What SCRAM-SHA-256 needs to check a user's proof: the stored keys, never the salted
+    /// password. An unknown user (or one whose hash predates SCRAM) gets a salt derived from the
+    /// name with a per-process key and random keys, so the exchange looks the same and simply
+    /// fails at the proof.
     /// </summary>
     public async Task<ScramCredential> FindScramCredentialAsync(string user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         var account = await _directory.FindAccountAsync(user, cancellationToken).ConfigureAwait(false);
-        if (account is not null && PasswordHasher.TryGetScramCredential(account.PasswordHash, out var salt, out var iterations, out var salted))
+        if (account is not null && PasswordHasher.TryGetScramKeys(account.PasswordHash, out var keys))
         {
-            return new ScramCredential(account, salt, iterations, salted);
+            return new ScramCredential(account, keys!);
         }
 
         var fakeSalt = HMACSHA256.HashData(_fakeSaltKey, System.Text.Encoding.UTF8.GetBytes(user.ToLowerInvariant()))[..16];
-        return new ScramCredential(null, fakeSalt, _iterations, RandomNumberGenerator.GetBytes(32));
+        return new ScramCredential(null, new ScramKeys(fakeSalt, _iterations, RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32)));
     }
 
     public void Dispose() => _slots.Dispose();
 }
 
 /// <summary>A SCRAM credential; <see cref="Account"/> is null when the exchange can only fail.</summary>
-public sealed record ScramCredential(Account? Account, byte[] Salt, int Iterations, byte[] SaltedPassword);
+public sealed record ScramCredential(Account? Account, ScramKeys Keys);

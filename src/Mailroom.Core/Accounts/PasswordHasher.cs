@@ -4,19 +4,33 @@ using System.Text;
 
 namespace Mailroom.Core.Accounts;
 
+/// <summary>The parts of a stored SCRAM-SHA-256 credential (RFC 5802 section 3).</summary>
+public sealed record ScramKeys(byte[] Salt, int Iterations, byte[] StoredKey, byte[] ServerKey);
+
 /// <summary>
 /// Salted, slow password hashes in a self-describing format:
-/// <c>$pbkdf2-sha256$i=600000$&lt;salt, base64&gt;$&lt;hash, base64&gt;</c>. The algorithm and its cost travel
-/// with each hash, so the cost can be raised later and old hashes still verify
-/// (<see cref="NeedsRehash"/> says when to replace one at the next successful login).
-/// PBKDF2-HMAC-SHA256 at 600,000 iterations is OWASP's recommendation; it needs no native code.
+/// <c>$scram-sha-256$i=600000$&lt;salt&gt;$&lt;StoredKey&gt;$&lt;ServerKey&gt;</c> (base64 parts).
+/// <para>
+/// This is the credential RFC 5802 section 3 tells a SCRAM server to keep:
+/// <c>SaltedPassword = PBKDF2-HMAC-SHA256(password, salt, i)</c> (600,000 iterations, OWASP's
+/// figure), <c>StoredKey = SHA-256(HMAC(SaltedPassword, "Client Key"))</c> and
+/// <c>ServerKey = HMAC(SaltedPassword, "Server Key")</c>. The salted password itself is never
+/// stored, so a stolen hash cannot log in by SCRAM, and a plain password is checked by deriving
+/// the StoredKey again. The algorithm and its cost travel with each hash, so the cost can be raised
+/// later (<see cref="NeedsRehash"/>).
+/// </para>
+/// <para>
+/// The earlier format, <c>$pbkdf2-sha256$i=…$salt$hash</c>, still verifies for PLAIN and LOGIN;
+/// such an account cannot use SCRAM until its password is set again.
+/// </para>
 /// </summary>
 public sealed class PasswordHasher
 {
     public const int DefaultIterations = 600_000;
-    private const string Scheme = "pbkdf2-sha256";
+    private const string Scheme = "scram-sha-256";
+    private const string LegacyScheme = "pbkdf2-sha256";
     private const int SaltBytes = 16;
-    private const int HashBytes = 32;
+    private const int KeyBytes = 32;
 
     public PasswordHasher(int iterations = DefaultIterations)
     {
@@ -30,15 +44,22 @@ public sealed class PasswordHasher
     {
         ArgumentNullException.ThrowIfNull(password);
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, Iterations, HashAlgorithmName.SHA256, HashBytes);
-        return string.Create(CultureInfo.InvariantCulture, $"${Scheme}$i={Iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+        var (storedKey, serverKey) = DeriveKeys(password, salt, Iterations);
+        return string.Create(CultureInfo.InvariantCulture, $"${Scheme}$i={Iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(storedKey)}${Convert.ToBase64String(serverKey)}");
     }
 
     /// <summary>Checks a password in time that does not depend on where the bytes differ.</summary>
     public static bool Verify(string password, string encoded)
     {
         ArgumentNullException.ThrowIfNull(password);
-        if (!TryDecode(encoded, out var iterations, out var salt, out var expected))
+        if (TryGetScramKeys(encoded, out var keys))
+        {
+            var (storedKey, _) = DeriveKeys(password, keys!.Salt, keys.Iterations);
+            return CryptographicOperations.FixedTimeEquals(storedKey, keys.StoredKey);
+        }
+
+        var parts = Split(encoded, LegacyScheme, 5);
+        if (parts is null || !TryIterations(parts[2], out var iterations) || !TryBase64(parts[3], out var salt) || !TryBase64(parts[4], out var expected))
         {
             return false;
         }
@@ -47,42 +68,57 @@ public sealed class PasswordHasher
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
-    /// <summary>
-    /// The SCRAM-SHA-256 credential (RFC 5802 3: <c>SaltedPassword := Hi(password, salt, i)</c>)
-    /// held in a PBKDF2-HMAC-SHA256 hash: the hash is the salted password. False for any other format.
-    /// </summary>
-    public static bool TryGetScramCredential(string encoded, out byte[] salt, out int iterations, out byte[] saltedPassword) =>
-        TryDecode(encoded, out iterations, out salt, out saltedPassword) && saltedPassword.Length == HashBytes;
-
-    public bool NeedsRehash(string encoded) =>
-        !TryDecode(encoded, out var iterations, out _, out _) || iterations < Iterations;
-
-    private static bool TryDecode(string encoded, out int iterations, out byte[] salt, out byte[] hash)
+    /// <summary>The SCRAM-SHA-256 credential in a hash of the current format; false for any other.</summary>
+    public static bool TryGetScramKeys(string encoded, out ScramKeys? keys)
     {
-        iterations = 0;
-        salt = [];
-        hash = [];
+        keys = null;
+        var parts = Split(encoded, Scheme, 6);
+        if (parts is null || !TryIterations(parts[2], out var iterations) || !TryBase64(parts[3], out var salt) ||
+            !TryBase64(parts[4], out var storedKey) || !TryBase64(parts[5], out var serverKey) ||
+            storedKey.Length != KeyBytes || serverKey.Length != KeyBytes)
+        {
+            return false;
+        }
+
+        keys = new ScramKeys(salt, iterations, storedKey, serverKey);
+        return true;
+    }
+
+    /// <summary>True for a hash of an older format or a lower cost: replace it at the next successful log-in.</summary>
+    public bool NeedsRehash(string encoded) =>
+        !TryGetScramKeys(encoded, out var keys) || keys!.Iterations < Iterations;
+
+    /// <summary>RFC 5802 3: StoredKey and ServerKey from the password.</summary>
+    private static (byte[] StoredKey, byte[] ServerKey) DeriveKeys(string password, byte[] salt, int iterations)
+    {
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, KeyBytes);
+        var storedKey = SHA256.HashData(HMACSHA256.HashData(salted, "Client Key"u8));
+        var serverKey = HMACSHA256.HashData(salted, "Server Key"u8);
+        CryptographicOperations.ZeroMemory(salted);
+        return (storedKey, serverKey);
+    }
+
+    private static string[]? Split(string? encoded, string scheme, int count)
+    {
         var parts = (encoded ?? string.Empty).Split('$');
-        if (parts.Length != 5 || parts[0].Length != 0 || parts[1] != Scheme || !parts[2].StartsWith("i=", StringComparison.Ordinal))
-        {
-            return false;
-        }
+        return parts.Length == count && parts[0].Length == 0 && parts[1] == scheme && parts[2].StartsWith("i=", StringComparison.Ordinal) ? parts : null;
+    }
 
-        if (!int.TryParse(parts[2].AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out iterations) || iterations < 1)
-        {
-            return false;
-        }
+    private static bool TryIterations(string part, out int iterations) =>
+        int.TryParse(part.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out iterations) && iterations >= 1;
 
+    private static bool TryBase64(string part, out byte[] bytes)
+    {
+        bytes = [];
         try
         {
-            salt = Convert.FromBase64String(parts[3]);
-            hash = Convert.FromBase64String(parts[4]);
+            bytes = Convert.FromBase64String(part);
         }
         catch (FormatException)
         {
             return false;
         }
 
-        return salt.Length > 0 && hash.Length > 0;
+        return bytes.Length > 0;
     }
 }

@@ -12,8 +12,7 @@ public sealed record ScramClientFirst(string Gs2Header, string Bare, string User
 
 /// <summary>
 /// The server side of SCRAM-SHA-256 (RFC 5802, RFC 7677) as pure functions: parse the client's
-/// messages, build the server's, check the proof. The stored credential is the salted password,
-/// <c>Hi(password, salt, i)</c>, which is what a PBKDF2-HMAC-SHA256 password hash holds.
+/// messages, build the server's, check the proof against the stored StoredKey and ServerKey.
 /// Channel binding is not offered, so a client that requires it ("p=") is refused.
 /// </summary>
 public static class ScramSha256
@@ -75,10 +74,11 @@ public static class ScramSha256
 
     /// <summary>
     /// Checks <c>client-final-message = channel-binding "," nonce ["," extensions] "," proof</c>
-    /// against the salted password; on success gives <c>server-final-message = "v=" base64(ServerSignature)</c>.
+    /// against the stored credential (RFC 5802 3: StoredKey and ServerKey; the server never needs
+    /// the salted password); on success gives <c>server-final-message = "v=" base64(ServerSignature)</c>.
     /// Comparisons run in constant time.
     /// </summary>
-    public static bool TryVerifyClientFinal(ScramClientFirst first, string serverFirst, string clientFinal, byte[] saltedPassword, out string serverFinal)
+    public static bool TryVerifyClientFinal(ScramClientFirst first, string serverFirst, string clientFinal, byte[] storedKey, byte[] serverKey, out string serverFinal)
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(serverFirst);
@@ -110,8 +110,6 @@ public static class ScramSha256
         }
 
         var authMessage = Encoding.UTF8.GetBytes($"{first.Bare},{serverFirst},{withoutProof}");
-        var clientKey = HMACSHA256.HashData(saltedPassword, "Client Key"u8);
-        var storedKey = SHA256.HashData(clientKey);
         var clientSignature = HMACSHA256.HashData(storedKey, authMessage);
         if (proof.Length != clientSignature.Length)
         {
@@ -130,7 +128,6 @@ public static class ScramSha256
             return false;
         }
 
-        var serverKey = HMACSHA256.HashData(saltedPassword, "Server Key"u8);
         serverFinal = "v=" + Convert.ToBase64String(HMACSHA256.HashData(serverKey, authMessage));
         return true;
     }

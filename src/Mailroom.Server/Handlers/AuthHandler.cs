@@ -94,7 +94,7 @@ internal static class AuthHandler
         }
 
         var credential = await session.Services.Authenticator!.FindScramCredentialAsync(first.User, CancellationToken.None).ConfigureAwait(false);
-        var serverFirst = ScramSha256.ServerFirst(first, credential.Salt, credential.Iterations);
+        var serverFirst = ScramSha256.ServerFirst(first, credential.Keys.Salt, credential.Keys.Iterations);
         var finalText = await DecodeStepAsync(session, null, SaslMessages.Encode(serverFirst)).ConfigureAwait(false);
         if (finalText.Failure is not null)
         {
@@ -102,7 +102,7 @@ internal static class AuthHandler
             return;
         }
 
-        if (credential.Account is null || !ScramSha256.TryVerifyClientFinal(first, serverFirst, finalText.User!, credential.SaltedPassword, out var serverFinal))
+        if (credential.Account is null || !ScramSha256.TryVerifyClientFinal(first, serverFirst, finalText.User!, credential.Keys.StoredKey, credential.Keys.ServerKey, out var serverFinal))
         {
             await session.LoginFailedAsync(first.User).ConfigureAwait(false);
             return;
