@@ -49,7 +49,11 @@ public sealed class SmtpServerOptions
     /// <summary>Failed log-ins from one client address (IPv6: its /64) within <see cref="LoginFailureWindow"/> before 454 4.7.0.</summary>
     public int MaxLoginFailuresPerAddress { get; set; } = 10;
 
-    /// <summary>Failed log-ins for one account within <see cref="LoginFailureWindow"/> before 454 4.7.0.</summary>
+    /// <summary>
+    /// Failed log-ins for one account from one client address within <see cref="LoginFailureWindow"/>
+    /// before 454 4.7.0 for that pair. Failures for an account from anywhere only lengthen the delay,
+    /// so nobody can lock an account out for its owner.
+    /// </summary>
     public int MaxLoginFailuresPerAccount { get; set; } = 10;
 
     /// <summary>How long failed log-ins are remembered.</summary>

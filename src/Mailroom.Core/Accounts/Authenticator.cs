@@ -27,12 +27,22 @@ public sealed class Authenticator : IDisposable
         _slots = new SemaphoreSlim(slots, slots);
     }
 
-    /// <summary>The account, when the password is right; otherwise null, after the same work either way.</summary>
+    /// <summary>How long a check waits for a free slot before it gives up (<see cref="TimeoutException"/>).</summary>
+    public TimeSpan SlotTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The account, when the password is right; otherwise null, after the same work either way.
+    /// Throws <see cref="TimeoutException"/> when no slot frees up in time.
+    /// </summary>
     public async Task<Account?> VerifyAsync(string user, string password, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(password);
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await _slots.WaitAsync(SlotTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            throw new TimeoutException("Every password-checking slot stayed busy.");
+        }
+
         try
         {
             var account = await _directory.FindAccountAsync(user, cancellationToken).ConfigureAwait(false);

@@ -49,6 +49,7 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate AuthMechanismUnknown = new(504, "5.5.4", "Unrecognized authentication type");
     public static readonly ReplyTemplate AlreadyAuthenticated = new(503, "5.5.1", "Bad sequence of commands: already authenticated");
     public static readonly ReplyTemplate AuthThrottled = new(454, "4.7.0", "Too many failed log-ins; try again later");
+    public static readonly ReplyTemplate AuthBusy = new(454, "4.7.0", "Temporary authentication failure; try again later");
     public static readonly ReplyTemplate TooManyAuthFailures = new(421, "4.7.0", "Too many failed log-ins, closing connection");
     public static readonly ReplyTemplate AuthRequired = new(530, "5.7.0", "Authentication required");
     public static readonly ReplyTemplate TlsRequired = new(530, "5.7.0", "Must issue a STARTTLS command first");

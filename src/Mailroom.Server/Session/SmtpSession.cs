@@ -326,7 +326,17 @@ public sealed partial class SmtpSession : IAsyncDisposable
             return;
         }
 
-        var account = await Services.Authenticator!.VerifyAsync(user, password, _dataCts.Token).ConfigureAwait(false);
+        Account? account;
+        try
+        {
+            account = await Services.Authenticator!.VerifyAsync(user, password, _dataCts.Token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LoginBusy(user);
+            return;
+        }
+
         if (account is null)
         {
             await LoginFailedAsync(user).ConfigureAwait(false);
@@ -357,10 +367,13 @@ public sealed partial class SmtpSession : IAsyncDisposable
         return false;
     }
 
-    /// <summary>True (and 454 4.7.0 queued) when this address or account has failed too often lately.</summary>
+    /// <summary>
+    /// Counts a log-in attempt before its (slow) check; true, with 454 4.7.0 queued, when this
+    /// address, or this address for this account, has failed too often lately.
+    /// </summary>
     internal bool LoginBlocked(string user)
     {
-        if (!Services.Logins.IsBlocked(Connection.Remote.Address, user))
+        if (Services.Logins.TryBeginAttempt(Connection.Remote.Address, user))
         {
             return false;
         }
@@ -381,9 +394,16 @@ public sealed partial class SmtpSession : IAsyncDisposable
         Reply(ReplyCatalogue.AuthFailed);
     }
 
+    /// <summary>Every password-checking slot stayed busy: a temporary failure, counted against nobody.</summary>
+    internal void LoginBusy(string user)
+    {
+        Services.Logins.CancelAttempt(Connection.Remote.Address, user);
+        Reply(ReplyCatalogue.AuthBusy);
+    }
+
     internal void LoggedIn(Account account)
     {
-        Services.Logins.RecordSuccess(account.Address);
+        Services.Logins.RecordSuccess(Connection.Remote.Address, account.Address);
         AuthenticatedUser = account.Address;
         Log.LoggedIn(Logger, Connection.SessionId, account.Address);
         Reply(ReplyCatalogue.AuthSucceeded);

@@ -33,9 +33,9 @@ public class AuthTests
     };
 
     /// <summary>A raw session on <paramref name="server"/>, greeted and under TLS.</summary>
-    private static async Task<RawClient> SecureRawAsync(LoopbackServer server)
+    private static async Task<RawClient> SecureRawAsync(LoopbackServer server, System.Net.IPAddress? from = null)
     {
-        var client = await RawClient.ConnectAsync(server.Endpoint);
+        var client = await RawClient.ConnectAsync(server.Endpoint, from);
         Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
         Assert.Equal(250, (await client.CommandAsync("EHLO raw.test")).Code);
         Assert.Equal(220, (await client.CommandAsync("STARTTLS")).Code);
@@ -258,6 +258,67 @@ public class AuthTests
         // Another account still logs in from the same address.
         await using var second = await SecureRawAsync(server);
         Assert.Equal(235, (await second.CommandAsync("AUTH PLAIN " + Plain("bob@example.test", LoopbackServer.Password))).Code);
+    }
+
+    /// <summary>An attacker failing on purpose from one address cannot lock the owner out from another.</summary>
+    [Fact]
+    public async Task Failures_from_one_address_do_not_lock_the_account_for_another()
+    {
+        var options = new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1), MaxLoginFailuresPerAccount = 2, MaxAuthFailuresPerSession = 10 };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        await using (var attacker = await SecureRawAsync(server, System.Net.IPAddress.Parse("127.0.0.2")))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await attacker.CommandAsync("AUTH PLAIN " + Plain(Alice, "guess " + i));
+            }
+
+            Assert.Equal(454, (await attacker.CommandAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password))).Code);
+        }
+
+        await using var owner = await SecureRawAsync(server, System.Net.IPAddress.Parse("127.0.0.3"));
+        Assert.Equal(235, (await owner.CommandAsync("AUTH PLAIN " + Plain(Alice, LoopbackServer.Password))).Code);
+    }
+
+    /// <summary>The directory finds "kira" under "Kira" (KELVIN SIGN); the throttle must count them as one account.</summary>
+    [Fact]
+    public async Task Another_spelling_of_the_same_account_is_throttled_as_that_account()
+    {
+        var options = new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1), MaxLoginFailuresPerAccount = 2, MaxAuthFailuresPerSession = 10 };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        await server.Store.AddAccountAsync("kira@example.test", new Core.Accounts.PasswordHasher(1000).Hash("kira's password"), CancellationToken.None);
+        await using var client = await SecureRawAsync(server);
+        Assert.Equal(535, (await client.CommandAsync("AUTH PLAIN " + Plain("kira@example.test", "guess 1"))).Code);
+        Assert.Equal(535, (await client.CommandAsync("AUTH PLAIN " + Plain("KIRA@example.test", "guess 2"))).Code);
+        Assert.Equal(454, (await client.CommandAsync("AUTH PLAIN " + Plain("\u212Aira@example.test", "kira's password"))).Code);
+    }
+
+    /// <summary>Attempts are counted before the slow check, so many sessions at once cannot slip past the per-address limit.</summary>
+    [Fact]
+    public async Task Parallel_sessions_cannot_exceed_the_per_address_limit()
+    {
+        var options = new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1), MaxLoginFailuresPerAddress = 5, MaxLoginFailuresPerAccount = 100 };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        await server.Store.AddAccountAsync("slow@example.test", new Core.Accounts.PasswordHasher(iterations: 100_000).Hash("right"), CancellationToken.None);
+        var clients = new List<RawClient>();
+        try
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                clients.Add(await SecureRawAsync(server));
+            }
+
+            var replies = await Task.WhenAll(clients.Select((c, i) => c.CommandAsync("AUTH PLAIN " + Plain("slow@example.test", "wrong " + i))));
+            Assert.Equal(5, replies.Count(r => r.Code == 535));
+            Assert.Equal(7, replies.Count(r => r.Code == 454));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>

@@ -21,9 +21,10 @@ public sealed class RawClient : IAsyncDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint)
+    /// <summary>Connects to <paramref name="endpoint"/>, from <paramref name="from"/> (another loopback address) when given.</summary>
+    public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint, IPAddress? from = null)
     {
-        var tcp = new TcpClient();
+        var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await tcp.ConnectAsync(endpoint);
         return new RawClient(tcp);
     }
