@@ -26,12 +26,6 @@ public class AuthTests
         return message;
     }
 
-    private static SmtpClient PinnedClient(LoopbackServer server) => new()
-    {
-        ServerCertificateValidationCallback = (_, certificate, _, _) =>
-            certificate is not null && Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)) == server.Certificates!.Fingerprint,
-    };
-
     /// <summary>A raw session on <paramref name="server"/>, greeted and under TLS.</summary>
     private static async Task<RawClient> SecureRawAsync(LoopbackServer server, System.Net.IPAddress? from = null)
     {
@@ -51,7 +45,7 @@ public class AuthTests
     public async Task Mailkit_logs_in_over_starttls_on_the_submission_port_and_sends(string mechanism)
     {
         await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submission, auth: true);
-        using var client = PinnedClient(server);
+        using var client = server.PinnedMailKitClient();
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
         Assert.Contains(mechanism, client.AuthenticationMechanisms);
         var credentials = new System.Net.NetworkCredential(Alice, LoopbackServer.Password);
@@ -131,7 +125,7 @@ public class AuthTests
     {
         var options = new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1), MaxAuthFailuresPerSession = 10 };
         await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
-        using var client = PinnedClient(server);
+        using var client = server.PinnedMailKitClient();
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
         var wrong = await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(new SaslMechanismScramSha256(Alice, "wrong"), TestContext.Current.CancellationToken));
         var unknown = await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(new SaslMechanismScramSha256("nobody@example.test", "wrong"), TestContext.Current.CancellationToken));

@@ -67,6 +67,13 @@ public sealed class LoopbackServer : IAsyncDisposable
         return new LoopbackServer(folder, store, server, options) { Certificates = certificates };
     }
 
+    /// <summary>MailKit's client, trusting this server's self-signed certificate by its fingerprint and nothing else.</summary>
+    public MailKit.Net.Smtp.SmtpClient PinnedMailKitClient() => new()
+    {
+        ServerCertificateValidationCallback = (_, certificate, _, _) =>
+            certificate is not null && Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)) == Certificates!.Fingerprint,
+    };
+
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();

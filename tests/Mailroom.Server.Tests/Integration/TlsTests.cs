@@ -20,13 +20,6 @@ public class TlsTests
         return message;
     }
 
-    private static SmtpClient PinnedClient(LoopbackServer server) => new()
-    {
-        // The server's self-signed certificate, trusted by its fingerprint and nothing else.
-        ServerCertificateValidationCallback = (_, certificate, _, _) =>
-            certificate is not null && Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)) == server.Certificates!.Fingerprint,
-    };
-
     private static async Task<string> StoredAsync(LoopbackServer server, string id)
     {
         await using var body = await server.Store.OpenMessageAsync(id, CancellationToken.None);
@@ -38,7 +31,7 @@ public class TlsTests
     public async Task Mailkit_sends_over_starttls_and_the_received_header_says_esmtps()
     {
         await using var server = await LoopbackServer.StartAsync(tls: true);
-        using var client = PinnedClient(server);
+        using var client = server.PinnedMailKitClient();
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
         Assert.True(client.IsSecure);
         Assert.True(client.SslProtocol is SslProtocols.Tls12 or SslProtocols.Tls13, client.SslProtocol.ToString());
@@ -53,7 +46,7 @@ public class TlsTests
     public async Task Mailkit_sends_over_implicit_tls()
     {
         await using var server = await LoopbackServer.StartAsync(role: ListenerRole.Submissions, auth: true);
-        using var client = PinnedClient(server);
+        using var client = server.PinnedMailKitClient();
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.SslOnConnect, TestContext.Current.CancellationToken);
         Assert.True(client.IsSecure);
         Assert.False(client.Capabilities.HasFlag(SmtpCapabilities.StartTLS));
@@ -142,7 +135,7 @@ public class TlsTests
             Assert.Null(await garbage.ReadReplyAsync());
         }
 
-        using var client = PinnedClient(server);
+        using var client = server.PinnedMailKitClient();
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.SslOnConnect, TestContext.Current.CancellationToken);
         await client.NoOpAsync(TestContext.Current.CancellationToken);
     }
