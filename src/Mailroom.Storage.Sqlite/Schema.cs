@@ -61,6 +61,21 @@ internal static class Schema
         );
         CREATE INDEX deliveries_mailbox ON deliveries (mailbox_id);
         """,
+
+        // 2: the trash and per-reader flags. A delivery with trashed_utc set is in the trash;
+        // flags belong to (delivery, reader), so readers of a shared mailbox each have their own.
+        """
+        ALTER TABLE deliveries ADD COLUMN trashed_utc TEXT;
+        CREATE INDEX deliveries_trashed ON deliveries (trashed_utc) WHERE trashed_utc IS NOT NULL;
+        CREATE TABLE delivery_flags (
+            delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            read INTEGER NOT NULL DEFAULT 0,
+            important INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (delivery_id, account_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX delivery_flags_account ON delivery_flags (account_id);
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

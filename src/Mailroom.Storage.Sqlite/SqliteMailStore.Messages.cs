@@ -53,7 +53,7 @@ public sealed partial class SqliteMailStore
             FROM deliveries d
             JOIN messages m ON m.id = d.message_id
             JOIN mailboxes mb ON mb.id = d.mailbox_id
-            {(filter is null ? string.Empty : "WHERE mb.address = $mailbox")}
+            WHERE d.trashed_utc IS NULL {(filter is null ? string.Empty : "AND mb.address = $mailbox")}
             ORDER BY m.received_utc, m.id, d.id;
             """,
             c =>

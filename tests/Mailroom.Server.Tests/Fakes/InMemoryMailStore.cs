@@ -94,6 +94,17 @@ public sealed class InMemoryMailStore : IMailStore
 
     public Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    // The receiver never reads mailboxes; the SQLite store's own tests cover these.
+    public Task<IReadOnlyList<MailboxEntry>> ListMailboxAsync(long mailboxId, long readerAccountId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> SetFlagAsync(long mailboxId, long deliveryId, long readerAccountId, FlagKind flag, bool value, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<int> TrashAsync(long mailboxId, long? deliveryId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<int> RestoreAsync(long mailboxId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private sealed class Writer(InMemoryMailStore store, MessageEnvelope envelope) : IMessageWriter

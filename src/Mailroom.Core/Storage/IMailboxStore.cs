@@ -1,0 +1,46 @@
+namespace Mailroom.Core.Storage;
+
+/// <summary>The per-reader flags of a message (IMAP's \Seen and \Flagged).</summary>
+public enum FlagKind
+{
+    Read,
+    Important,
+}
+
+/// <summary>One message in a mailbox, as one reader sees it.</summary>
+/// <param name="DeliveryId">The stable id of this message in this mailbox.</param>
+public sealed record MailboxEntry(
+    long DeliveryId,
+    string MessageId,
+    DateTimeOffset ReceivedUtc,
+    string Sender,
+    string? Subject,
+    long Size,
+    bool Read,
+    bool Important);
+
+/// <summary>
+/// Reading and managing what is in a mailbox. Flags belong to the reader, not the mailbox, so in
+/// a mailbox several users share, one user's "read" is not another's. Deleting moves messages to
+/// a trash, from which an administrator can restore them until they are purged.
+/// </summary>
+public interface IMailboxStore
+{
+    /// <summary>The messages in the mailbox (not in the trash), oldest first, with <paramref name="readerAccountId"/>'s flags.</summary>
+    Task<IReadOnlyList<MailboxEntry>> ListMailboxAsync(long mailboxId, long readerAccountId, CancellationToken cancellationToken);
+
+    /// <summary>Sets (<paramref name="value"/> true) or clears a flag for one reader; false when the message is not (or no longer) in the mailbox.</summary>
+    Task<bool> SetFlagAsync(long mailboxId, long deliveryId, long readerAccountId, FlagKind flag, bool value, CancellationToken cancellationToken);
+
+    /// <summary>Moves one message, or with <paramref name="deliveryId"/> null every message, of the mailbox to the trash; how many moved.</summary>
+    Task<int> TrashAsync(long mailboxId, long? deliveryId, CancellationToken cancellationToken);
+
+    /// <summary>Brings every message of the mailbox back from the trash; how many came back.</summary>
+    Task<int> RestoreAsync(long mailboxId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes for good what has been in the trash since before <paramref name="trashedBefore"/>,
+    /// and the bodies no mailbox holds any more; how many messages left the trash.
+    /// </summary>
+    Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken);
+}

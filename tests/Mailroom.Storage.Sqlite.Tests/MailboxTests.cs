@@ -1,0 +1,143 @@
+using System.Text;
+using Mailroom.Core.Storage;
+
+namespace Mailroom.Storage.Sqlite.Tests;
+
+/// <summary>What is in a mailbox, per-reader flags, the trash and its purge, on a real SQLite file.</summary>
+public sealed class MailboxTests : TempStore
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private static byte[] Body(string subject) => Encoding.ASCII.GetBytes($"Subject: {subject}\r\n\r\nbody\r\n");
+
+    private async Task<long> AccountIdAsync(string address) => (await Store.FindAccountAsync(address, None))!.Id;
+
+    [Fact]
+    public async Task A_mailbox_lists_its_messages_oldest_first_unread_and_unflagged()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var first = await DeliverAsync(Body("first"), alice);
+        var second = await DeliverAsync(Body("second"), alice);
+        var entries = await Store.ListMailboxAsync(alice.Id, await AccountIdAsync("alice@example.com"), None);
+        Assert.Equal([first, second], entries.Select(e => e.MessageId));
+        Assert.Equal(["first", "second"], entries.Select(e => e.Subject));
+        Assert.All(entries, e => Assert.False(e.Read || e.Important));
+        Assert.NotEqual(entries[0].DeliveryId, entries[1].DeliveryId);
+    }
+
+    [Fact]
+    public async Task Flags_belong_to_the_reader_so_a_shared_mailbox_keeps_read_state_per_user()
+    {
+        await AddUserAsync("alice@example.com");
+        await AddUserAsync("bob@example.com");
+        var support = await Store.EnsureSystemMailboxAsync("support@example.com", None);
+        await DeliverAsync(Body("ticket"), support);
+        var alice = await AccountIdAsync("alice@example.com");
+        var bob = await AccountIdAsync("bob@example.com");
+        var delivery = (await Store.ListMailboxAsync(support.Id, alice, None))[0].DeliveryId;
+
+        Assert.True(await Store.SetFlagAsync(support.Id, delivery, alice, FlagKind.Read, true, None));
+        Assert.True(await Store.SetFlagAsync(support.Id, delivery, alice, FlagKind.Important, true, None));
+        Assert.True(await Store.SetFlagAsync(support.Id, delivery, alice, FlagKind.Important, false, None));
+        var forAlice = Assert.Single(await Store.ListMailboxAsync(support.Id, alice, None));
+        var forBob = Assert.Single(await Store.ListMailboxAsync(support.Id, bob, None));
+        Assert.True(forAlice.Read);
+        Assert.False(forAlice.Important);
+        Assert.False(forBob.Read);
+
+        await ReopenAsync();
+        Assert.True(Assert.Single(await Store.ListMailboxAsync(support.Id, alice, None)).Read);
+    }
+
+    [Fact]
+    public async Task A_flag_cannot_be_set_through_another_mailbox_or_on_a_trashed_message()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var bob = await AddUserAsync("bob@example.com");
+        await DeliverAsync(Body("private"), bob);
+        var aliceId = await AccountIdAsync("alice@example.com");
+        var bobsDelivery = (await Store.ListMailboxAsync(bob.Id, aliceId, None))[0].DeliveryId;
+        Assert.False(await Store.SetFlagAsync(alice.Id, bobsDelivery, aliceId, FlagKind.Read, true, None));
+        Assert.Equal(1, await Store.TrashAsync(bob.Id, bobsDelivery, None));
+        Assert.False(await Store.SetFlagAsync(bob.Id, bobsDelivery, aliceId, FlagKind.Read, true, None));
+    }
+
+    [Fact]
+    public async Task Trash_one_or_all_then_restore_with_flags_kept()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var reader = await AccountIdAsync("alice@example.com");
+        for (var i = 0; i < 3; i++)
+        {
+            await DeliverAsync(Body("m" + i), alice);
+        }
+
+        var entries = await Store.ListMailboxAsync(alice.Id, reader, None);
+        await Store.SetFlagAsync(alice.Id, entries[0].DeliveryId, reader, FlagKind.Important, true, None);
+        Assert.Equal(1, await Store.TrashAsync(alice.Id, entries[1].DeliveryId, None));
+        Assert.Equal(["m0", "m2"], (await Store.ListMailboxAsync(alice.Id, reader, None)).Select(e => e.Subject));
+        Assert.Equal(0, await Store.TrashAsync(alice.Id, entries[1].DeliveryId, None));
+        Assert.Equal(2, await Store.TrashAsync(alice.Id, null, None));
+        Assert.Empty(await Store.ListMailboxAsync(alice.Id, reader, None));
+        Assert.Empty(await Store.ListMessagesAsync("alice@example.com", None));
+
+        Assert.Equal(3, await Store.RestoreAsync(alice.Id, None));
+        var back = await Store.ListMailboxAsync(alice.Id, reader, None);
+        Assert.Equal(["m0", "m1", "m2"], back.Select(e => e.Subject));
+        Assert.True(back[0].Important);
+    }
+
+    [Fact]
+    public async Task Purging_deletes_old_trash_and_bodies_no_mailbox_holds_any_more()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var bob = await AddUserAsync("bob@example.com");
+        var reader = await AccountIdAsync("alice@example.com");
+        var onlyAlice = await DeliverAsync(Body("only alice"), alice);
+        var shared = await DeliverAsync(Body("shared"), alice, bob);
+        Assert.Equal(2, await Store.TrashAsync(alice.Id, null, None));
+        var filesBefore = BodyFiles().Length;
+
+        // Trash younger than the cut-off stays.
+        Assert.Equal(0, await Store.PurgeTrashAsync(DateTimeOffset.UtcNow.AddDays(-30), None));
+        Assert.Equal(2, await Store.RestoreAsync(alice.Id, None));
+        Assert.Equal(2, await Store.TrashAsync(alice.Id, null, None));
+
+        Assert.Equal(2, await Store.PurgeTrashAsync(DateTimeOffset.UtcNow.AddMinutes(1), None));
+        Assert.Equal(0, await Store.RestoreAsync(alice.Id, None));
+        Assert.Empty(await Store.ListMailboxAsync(alice.Id, reader, None));
+        Assert.Null(await Store.OpenMessageAsync(onlyAlice, None));
+        Assert.Equal(filesBefore - 1, BodyFiles().Length);
+
+        // Bob still has the shared message, body and all.
+        await using var body = await Store.OpenMessageAsync(shared, None);
+        Assert.NotNull(body);
+        Assert.Equal("shared", Assert.Single(await Store.ListMailboxAsync(bob.Id, reader, None)).Subject);
+    }
+
+    /// <summary>A database made by the first schema is upgraded in place, its mail intact.</summary>
+    [Fact]
+    public async Task A_version_1_database_is_migrated_and_keeps_its_mail()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var id = await DeliverAsync(Body("from v1"), alice);
+        await Store.DisposeAsync();
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDirectory, SqliteMailStore.DatabaseFileName)};Pooling=False"))
+        {
+            connection.Open();
+            using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = """
+                DROP TABLE delivery_flags;
+                DROP INDEX deliveries_trashed;
+                ALTER TABLE deliveries DROP COLUMN trashed_utc;
+                DELETE FROM schema_version WHERE version = 2;
+                """;
+            downgrade.ExecuteNonQuery();
+        }
+
+        await ReopenAsync();
+        var entry = Assert.Single(await Store.ListMailboxAsync(alice.Id, await AccountIdAsync("alice@example.com"), None));
+        Assert.Equal(id, entry.MessageId);
+        Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
+    }
+}
