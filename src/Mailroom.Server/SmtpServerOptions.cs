@@ -72,6 +72,12 @@ public sealed class SmtpServerOptions
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
     /// <summary>
+    /// Accept the mailbox commands (READ, NEXT, PREV, FLAG, DELE, LIST, RTRN) on the MX listener
+    /// too; they always work on the submission listeners, after a log-in.
+    /// </summary>
+    public bool MailboxCommandsOnMx { get; set; }
+
+    /// <summary>
     /// Offer the original design's Caesar "encryption" (XCAESAR) on connections without TLS. It is
     /// obfuscation that protects nothing; off by default, and never offered once TLS is on.
     /// </summary>

@@ -90,6 +90,16 @@ public static class CommandParser
             SmtpVerb.Helo or SmtpVerb.Ehlo => ParseHelo(info, args),
             SmtpVerb.Auth => ParseAuth(info, args),
             SmtpVerb.Logn => ParseLogn(info, args),
+            SmtpVerb.Read => args.Trim().Length == 0 || args.Trim().Contains(' ', StringComparison.Ordinal)
+                ? SyntaxError(info)
+                : CommandParseResult.Ok(new ArgumentCommand(SmtpVerb.Read, args.Trim())),
+            SmtpVerb.Dele => args.Trim().Contains(' ', StringComparison.Ordinal)
+                ? SyntaxError(info)
+                : CommandParseResult.Ok(new ArgumentCommand(SmtpVerb.Dele, args.Trim())),
+            SmtpVerb.Next or SmtpVerb.Prev or SmtpVerb.List or SmtpVerb.Rtrn => args.Length == 0
+                ? CommandParseResult.Ok(new SimpleCommand(info.Verb))
+                : SyntaxError(info),
+            SmtpVerb.Flag => ParseFlag(info, args),
             SmtpVerb.Xcaesar => byte.TryParse(args, NumberStyles.None, CultureInfo.InvariantCulture, out var shift) && shift > 0
                 ? CommandParseResult.Ok(new CaesarCommand(shift))
                 : SyntaxError(info),
@@ -152,6 +162,29 @@ public static class CommandParser
         return space <= 0 || space == args.Length - 1
             ? SyntaxError(info)
             : CommandParseResult.Ok(new LognCommand(args[..space], args[(space + 1)..]));
+    }
+
+    /// <summary><c>FLAG ("important" / "read") [SP ("on" / "off")]</c>, without regard to case; "on" when left out.</summary>
+    private static CommandParseResult ParseFlag(CommandInfo info, string args)
+    {
+        var parts = args.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length is < 1 or > 2)
+        {
+            return SyntaxError(info);
+        }
+
+        var important = parts[0].Equals("important", StringComparison.OrdinalIgnoreCase);
+        if (!important && !parts[0].Equals("read", StringComparison.OrdinalIgnoreCase))
+        {
+            return SyntaxError(info);
+        }
+
+        if (parts.Length == 2 && !parts[1].Equals("on", StringComparison.OrdinalIgnoreCase) && !parts[1].Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return SyntaxError(info);
+        }
+
+        return CommandParseResult.Ok(new FlagCommand(important, parts.Length == 1 || parts[1].Equals("on", StringComparison.OrdinalIgnoreCase)));
     }
 
     private static readonly SearchValues<char> MechanismChars =

@@ -42,6 +42,14 @@ public static class CommandTable
         // RFC 4954 4: "The AUTH command is not permitted during a mail transaction."
         new(SmtpVerb.Auth, "AUTH <mechanism> [initial-response]", "Log in with SASL (PLAIN, LOGIN)", SmtpState.Greeted, ReplyCatalogue.NestedMail, NeedsEhlo: true),
         new(SmtpVerb.Logn, "LOGN <user> <password>", "Log in (the original design's command; same rules as AUTH)", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        // The original design's mailbox commands: after a log-in, outside a mail transaction.
+        new(SmtpVerb.Read, "READ <mailbox>", "Open a mailbox (INBOX, or your address)", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        new(SmtpVerb.Next, "NEXT", "Send the next message of the open mailbox", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        new(SmtpVerb.Prev, "PREV", "Send the previous message of the open mailbox", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        new(SmtpVerb.Flag, "FLAG <important|read> [on|off]", "Change a flag of the current message", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        new(SmtpVerb.Dele, "DELE [mailbox]", "Move the current message, or every message of a mailbox, to the trash", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        new(SmtpVerb.List, "LIST", "List the open mailbox, one line per message", SmtpState.Greeted, ReplyCatalogue.NestedMail),
+        new(SmtpVerb.Rtrn, "RTRN", "Close the mailbox and log out", SmtpState.Greeted, ReplyCatalogue.NestedMail),
         new(SmtpVerb.Xcaesar, "XCAESAR <shift>", "Caesar obfuscation of the connection (INSECURE: protects nothing; use STARTTLS)", SmtpState.Greeted, ReplyCatalogue.NestedMail, NeedsEhlo: true),
     ];
 

@@ -42,5 +42,8 @@ public sealed record LognCommand(string User, string Password) : SmtpCommand(Smt
 /// <summary><c>XCAESAR &lt;shift&gt;</c>, shift 1 to 255: both sides then add the shift to every byte they send.</summary>
 public sealed record CaesarCommand(byte Shift) : SmtpCommand(SmtpVerb.Xcaesar);
 
+/// <summary><c>FLAG (important|read) [on|off]</c>: changes a flag of the current message for the user.</summary>
+public sealed record FlagCommand(bool Important, bool Value) : SmtpCommand(SmtpVerb.Flag);
+
 /// <summary><c>esmtp-param = esmtp-keyword ["=" esmtp-value]</c> (RFC 5321 4.1.2).</summary>
 public sealed record EsmtpParameter(string Keyword, string? Value);

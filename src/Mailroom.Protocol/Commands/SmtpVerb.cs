@@ -22,6 +22,15 @@ public enum SmtpVerb
 
     /// <summary>The original design's Caesar "encryption": opt-in obfuscation that protects nothing.</summary>
     Xcaesar,
+
+    // The original design's mailbox commands (after a log-in).
+    Read,
+    Next,
+    Prev,
+    Flag,
+    Dele,
+    List,
+    Rtrn,
 }
 
 /// <summary>Where a session stands in the RFC 5321 section 4.1.4 command sequence.</summary>

@@ -60,6 +60,21 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate CaesarOn = new(220, "2.0.0", "Caesar obfuscation on, shift {0}; this is NOT encryption and protects nothing, use STARTTLS");
     public static readonly ReplyTemplate CaesarUnavailable = new(502, "5.5.1", "XCAESAR is not available on this connection");
 
+    // The mailbox commands (docs/PROTOCOL.md)
+    public static readonly ReplyTemplate MailboxCommandsUnavailable = new(502, "5.5.1", "Mailbox commands are not available on this listener");
+    public static readonly ReplyTemplate MailboxOpened = new(250, "2.0.0", "{0} open: {1} message(s), {2} unread");
+    public static readonly ReplyTemplate MailboxNotFound = new(550, "5.1.1", "No such mailbox: {0}");
+    public static readonly ReplyTemplate NoMailboxOpen = new(503, "5.5.1", "Bad sequence of commands: READ a mailbox first");
+    public static readonly ReplyTemplate NoCurrentMessage = new(503, "5.5.1", "Bad sequence of commands: no current message; use NEXT");
+    public static readonly ReplyTemplate NoNextMessage = new(550, "5.2.0", "No next message: the last one is current");
+    public static readonly ReplyTemplate NoPreviousMessage = new(550, "5.2.0", "No previous message: the first one is current");
+    public static readonly ReplyTemplate MessageFollows = new(250, "2.0.0", "{0} {1} {2} octets follow; flags {3}");
+    public static readonly ReplyTemplate MessageGone = new(550, "5.2.0", "The current message is no longer in the mailbox");
+    public static readonly ReplyTemplate FlagChanged = new(250, "2.0.0", "Message {0}: flags {1}");
+    public static readonly ReplyTemplate MessagesTrashed = new(250, "2.0.0", "{0} message(s) moved to the trash");
+    public static readonly ReplyTemplate MailboxListing = new(250, "2.0.0", "{0}");
+    public static readonly ReplyTemplate LoggedOut = new(250, "2.0.0", "Mailbox closed, logged out");
+
     // Information (RFC 5321 4.1.1.6 - 4.1.1.8)
     public static readonly ReplyTemplate Help = new(214, "2.0.0", "{0}");
     public static readonly ReplyTemplate HelpTopicUnknown = new(504, "5.5.4", "No help for {0}; try HELP");

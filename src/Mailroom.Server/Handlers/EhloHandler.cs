@@ -15,11 +15,11 @@ internal static class EhloHandler
     {
         await session.GreetAsync(command.ClientIdentity, extended: true).ConfigureAwait(false);
         var first = ReplyCatalogue.EhloOk.Format(session.Options.HostName, command.ClientIdentity).Lines[0];
-        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls, session.CanAuthenticate, session.CanStartCaesar)]));
+        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls, session.CanAuthenticate, session.CanStartCaesar, session.MailboxCommandsEnabled)]));
     }
 
     /// <summary>The extensions this server implements, each honoured where its RFC says.</summary>
-    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls, bool canAuthenticate, bool canStartCaesar)
+    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls, bool canAuthenticate, bool canStartCaesar, bool mailboxCommands)
     {
         if (canStartTls)
         {
@@ -37,6 +37,11 @@ internal static class EhloHandler
         yield return "SMTPUTF8"; // RFC 6531
         yield return "ENHANCEDSTATUSCODES"; // RFC 2034
         yield return "CHUNKING"; // RFC 3030
+        if (mailboxCommands)
+        {
+            yield return "XMAILBOX"; // READ, NEXT, PREV, FLAG, DELE, LIST, RTRN after a log-in (docs/PROTOCOL.md)
+        }
+
         if (canStartCaesar)
         {
             yield return "XCAESAR"; // the original design's obfuscation; protects nothing

@@ -103,7 +103,18 @@ public sealed partial class SmtpSession : IAsyncDisposable
     public int MessagesAccepted { get; internal set; }
 
     /// <summary>The account the client logged in as (AUTH or LOGN), or null.</summary>
-    public string? AuthenticatedUser { get; private set; }
+    public string? AuthenticatedUser => LoggedInAccount?.Address;
+
+    internal Account? LoggedInAccount { get; private set; }
+
+    /// <summary>The mailbox opened with READ, if any.</summary>
+    internal MailboxView? OpenMailbox { get; set; }
+
+    /// <summary>
+    /// The mailbox commands work here: on submission listeners always, on the MX listener only
+    /// when the configuration says so.
+    /// </summary>
+    public bool MailboxCommandsEnabled => Connection.Role != ListenerRole.Smtp || Options.MailboxCommandsOnMx;
 
     /// <summary>XCAESAR is offered: the configuration allows it, and the connection has neither TLS nor Caesar yet.</summary>
     public bool CanStartCaesar => Options.AllowCaesarObfuscation && Transport.CanStartCaesar;
@@ -260,6 +271,13 @@ public sealed partial class SmtpSession : IAsyncDisposable
             AuthCommand auth => AuthHandler.HandleAsync(this, auth),
             LognCommand logn => LognHandler.HandleAsync(this, logn),
             CaesarCommand caesar => XcaesarHandler.HandleAsync(this, caesar),
+            ArgumentCommand { Verb: SmtpVerb.Read } read => ReadHandler.HandleAsync(this, read),
+            { Verb: SmtpVerb.Next } => NextHandler.HandleAsync(this),
+            { Verb: SmtpVerb.Prev } => PrevHandler.HandleAsync(this),
+            FlagCommand flag => FlagHandler.HandleAsync(this, flag),
+            ArgumentCommand { Verb: SmtpVerb.Dele } dele => DeleHandler.HandleAsync(this, dele),
+            { Verb: SmtpVerb.List } => ListHandler.HandleAsync(this),
+            { Verb: SmtpVerb.Rtrn } => RtrnHandler.HandleAsync(this),
             _ => throw new InvalidOperationException($"No handler for {command.Verb}."),
         };
         await work.ConfigureAwait(false);
@@ -404,9 +422,17 @@ public sealed partial class SmtpSession : IAsyncDisposable
     internal void LoggedIn(Account account)
     {
         Services.Logins.RecordSuccess(Connection.Remote.Address, account.Address);
-        AuthenticatedUser = account.Address;
+        LoggedInAccount = account;
         Log.LoggedIn(Logger, Connection.SessionId, account.Address);
         Reply(ReplyCatalogue.AuthSucceeded);
+    }
+
+    /// <summary>RTRN: the mailbox closes and the user is logged out; the greeting stands.</summary>
+    internal async Task LogOutAsync()
+    {
+        await ResetTransactionAsync().ConfigureAwait(false);
+        OpenMailbox = null;
+        LoggedInAccount = null;
     }
 
     /// <summary>Turns the Caesar obfuscation on; the session itself goes on as it was.</summary>
@@ -431,7 +457,8 @@ public sealed partial class SmtpSession : IAsyncDisposable
         State = SmtpState.Connected;
         ClientIdentity = null;
         IsExtended = false;
-        AuthenticatedUser = null;
+        LoggedInAccount = null;
+        OpenMailbox = null;
         _lineReader.Reset();
         _needMoreInput = false;
         Log.TlsStarted(Logger, Connection.SessionId, _transport.TlsDescription ?? string.Empty);
@@ -453,6 +480,20 @@ public sealed partial class SmtpSession : IAsyncDisposable
     }
 
     internal Task<string?> ReverseNameAsync() => _reverseName ?? Task.FromResult<string?>(null);
+
+    /// <summary>Sends a stored message's octets right behind the replies queued so far.</summary>
+    internal async Task SendRawAsync(Stream content)
+    {
+        _dataCts.CancelAfter(Options.CommandTimeout);
+        try
+        {
+            await content.CopyToAsync(Output, _dataCts.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _dataCts.TryReset();
+        }
+    }
 
     /// <summary>
     /// Sends the queued replies. A shutdown does not interrupt it (a 250 already earned still goes

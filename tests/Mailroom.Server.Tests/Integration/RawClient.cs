@@ -56,6 +56,26 @@ public sealed class RawClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Exactly <paramref name="count"/> raw octets, as they follow a reply.</summary>
+    public async Task<byte[]> ReadBytesAsync(long count)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (_pending.Length < count)
+        {
+            var read = await _stream.ReadAsync(_buffer, cts.Token);
+            if (read == 0)
+            {
+                throw new EndOfStreamException("The server closed the connection inside a message.");
+            }
+
+            _pending = new ReadOnlySequence<byte>([.. _pending.ToArray(), .. _buffer.AsSpan(0, read)]);
+        }
+
+        var bytes = _pending.Slice(0, count).ToArray();
+        _pending = new ReadOnlySequence<byte>(_pending.Slice(count).ToArray());
+        return bytes;
+    }
+
     public async Task<SmtpReply> CommandAsync(string line)
     {
         await SendAsync(line + "\r\n");

@@ -1,0 +1,34 @@
+using Mailroom.Core.Storage;
+using Mailroom.Protocol.Commands;
+using Mailroom.Protocol.Replies;
+using Mailroom.Server.Session;
+
+namespace Mailroom.Server.Handlers;
+
+/// <summary>FLAG &lt;important|read&gt; [on|off]: changes the current message's flag for this user only.</summary>
+internal static class FlagHandler
+{
+    public static Task HandleAsync(SmtpSession session, FlagCommand command) =>
+        !MailboxCommands.Allowed(session, needsOpenMailbox: true) ? Task.CompletedTask : MailboxCommands.RunAsync(session, async () =>
+        {
+            var view = session.OpenMailbox!;
+            if (view.Current is null)
+            {
+                session.ReplyProtocolError(ReplyCatalogue.NoCurrentMessage);
+                return;
+            }
+
+            var store = session.Services.Store;
+            var reader = session.LoggedInAccount!.Id;
+            var kind = command.Important ? FlagKind.Important : FlagKind.Read;
+            if (!await store.SetFlagAsync(view.Mailbox.Id, view.Current.DeliveryId, reader, kind, command.Value, CancellationToken.None).ConfigureAwait(false))
+            {
+                session.Reply(ReplyCatalogue.MessageGone);
+                return;
+            }
+
+            var now = (await store.ListMailboxAsync(view.Mailbox.Id, reader, CancellationToken.None).ConfigureAwait(false))
+                .FirstOrDefault(e => e.DeliveryId == view.Current.DeliveryId);
+            session.Reply(now is null ? ReplyCatalogue.MessageGone.Reply : ReplyCatalogue.FlagChanged.Format(now.MessageId, MailboxView.Flags(now)));
+        });
+}
