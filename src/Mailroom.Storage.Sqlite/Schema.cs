@@ -76,6 +76,18 @@ internal static class Schema
         ) WITHOUT ROWID;
         CREATE INDEX delivery_flags_account ON delivery_flags (account_id);
         """,
+
+        // 3: rights on mailboxes that are not the user's own (shared mailboxes, postmaster),
+        // a bit set after RFC 4314 (1 read, 2 mark, 4 delete, 8 administer).
+        """
+        CREATE TABLE mailbox_rights (
+            mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            rights INTEGER NOT NULL,
+            PRIMARY KEY (mailbox_id, account_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX mailbox_rights_account ON mailbox_rights (account_id);
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -144,4 +144,123 @@ public sealed partial class SqliteMailStore
         prune.Parameters.AddWithValue("$id", messageId);
         return await prune.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
     }
+
+    public async Task<MailboxRef> AddSharedMailboxAsync(string address, CancellationToken cancellationToken)
+    {
+        var normalized = NormalizeAddress(address, out var domain);
+        if (!await IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
+        {
+            throw new DirectoryConflictException($"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
+        }
+
+        if (await FindMailboxAsync(normalized, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new DirectoryConflictException($"{normalized} is already a mailbox");
+        }
+
+        return await EnsureSystemMailboxAsync(normalized, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<bool> RemoveSharedMailboxAsync(string address, CancellationToken cancellationToken)
+    {
+        var normalized = NormalizeAddress(address, out _);
+        return StorageFaults.RunAsync("removing a shared mailbox", async () =>
+        {
+            var orphanedBodies = new List<string>();
+            var removed = await WriteAsync("removing a shared mailbox", async connection =>
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+                using var collect = connection.CreateCommand();
+                collect.Transaction = transaction;
+
+                // Only a mailbox without an owner: a personal one goes with its account.
+                collect.CommandText = """
+                    DELETE FROM deliveries WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $address AND account_id IS NULL)
+                    RETURNING message_id;
+                    """;
+                collect.Parameters.AddWithValue("$address", normalized);
+                var messages = new HashSet<string>(StringComparer.Ordinal);
+                using (var reader = await collect.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        messages.Add(reader.GetString(0));
+                    }
+                }
+
+                foreach (var id in messages)
+                {
+                    if (await DeleteIfUnheldAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false) is { } body)
+                    {
+                        orphanedBodies.Add(body);
+                    }
+                }
+
+                using var delete = connection.CreateCommand();
+                delete.Transaction = transaction;
+                delete.CommandText = "DELETE FROM mailboxes WHERE address = $address AND account_id IS NULL;";
+                delete.Parameters.AddWithValue("$address", normalized);
+                var deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+                transaction.Commit();
+                return deleted;
+            }, cancellationToken).ConfigureAwait(false);
+
+            foreach (var body in orphanedBodies)
+            {
+                File.Delete(_bodies.FullPath(body));
+            }
+
+            return removed;
+        });
+    }
+
+    public Task<IReadOnlyList<MailboxRef>> ListMailboxesAsync(CancellationToken cancellationToken) =>
+        QueryAsync("listing mailboxes", "SELECT id, address, name FROM mailboxes ORDER BY address;", null, ReadMailbox, cancellationToken);
+
+    public Task SetRightsAsync(long mailboxId, long accountId, MailboxRights rights, CancellationToken cancellationToken) =>
+        WriteAsync("setting rights", async connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = rights == MailboxRights.None
+                ? "DELETE FROM mailbox_rights WHERE mailbox_id = $mailbox AND account_id = $account;"
+                : """
+                  INSERT INTO mailbox_rights (mailbox_id, account_id, rights) VALUES ($mailbox, $account, $rights)
+                  ON CONFLICT (mailbox_id, account_id) DO UPDATE SET rights = excluded.rights;
+                  """;
+            command.Parameters.AddWithValue("$mailbox", mailboxId);
+            command.Parameters.AddWithValue("$account", accountId);
+            command.Parameters.AddWithValue("$rights", (int)rights);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public async Task<MailboxRights> GetRightsAsync(long mailboxId, long accountId, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync(
+            "reading rights",
+            """
+            SELECT CASE WHEN mb.account_id = $account THEN 15 ELSE COALESCE(r.rights, 0) END
+            FROM mailboxes mb LEFT JOIN mailbox_rights r ON r.mailbox_id = mb.id AND r.account_id = $account
+            WHERE mb.id = $mailbox;
+            """,
+            c =>
+            {
+                c.Parameters.AddWithValue("$mailbox", mailboxId);
+                c.Parameters.AddWithValue("$account", accountId);
+            },
+            static r => (MailboxRights)r.GetInt64(0),
+            cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? MailboxRights.None : rows[0] & MailboxRights.All;
+    }
+
+    public Task<IReadOnlyList<MailboxGrant>> ListGrantsAsync(long mailboxId, CancellationToken cancellationToken) =>
+        QueryAsync(
+            "listing rights",
+            """
+            SELECT mb.address, a.address, r.rights FROM mailbox_rights r
+            JOIN mailboxes mb ON mb.id = r.mailbox_id JOIN accounts a ON a.id = r.account_id
+            WHERE r.mailbox_id = $mailbox ORDER BY a.address;
+            """,
+            c => c.Parameters.AddWithValue("$mailbox", mailboxId),
+            static r => new MailboxGrant(r.GetString(0), r.GetString(1), (MailboxRights)r.GetInt64(2)),
+            cancellationToken);
 }

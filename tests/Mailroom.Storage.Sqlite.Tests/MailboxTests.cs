@@ -127,10 +127,11 @@ public sealed class MailboxTests : TempStore
             connection.Open();
             using var downgrade = connection.CreateCommand();
             downgrade.CommandText = """
+                DROP TABLE mailbox_rights;
                 DROP TABLE delivery_flags;
                 DROP INDEX deliveries_trashed;
                 ALTER TABLE deliveries DROP COLUMN trashed_utc;
-                DELETE FROM schema_version WHERE version = 2;
+                DELETE FROM schema_version WHERE version >= 2;
                 """;
             downgrade.ExecuteNonQuery();
         }
@@ -139,5 +140,58 @@ public sealed class MailboxTests : TempStore
         var entry = Assert.Single(await Store.ListMailboxAsync(alice.Id, await AccountIdAsync("alice@example.com"), None));
         Assert.Equal(id, entry.MessageId);
         Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
+    }
+
+    [Fact]
+    public async Task Rights_on_a_shared_mailbox_are_per_user_and_an_owner_has_them_all()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        await AddUserAsync("bob@example.com");
+        var aliceId = await AccountIdAsync("alice@example.com");
+        var bobId = await AccountIdAsync("bob@example.com");
+        var support = await Store.AddSharedMailboxAsync("Support@Example.com", None);
+        Assert.Equal("support@example.com", support.Address);
+        await Assert.ThrowsAsync<DirectoryConflictException>(() => Store.AddSharedMailboxAsync("support@example.com", None));
+        await Assert.ThrowsAsync<DirectoryConflictException>(() => Store.AddSharedMailboxAsync("x@elsewhere.example", None));
+
+        Assert.Equal(MailboxRights.All, await Store.GetRightsAsync(alice.Id, aliceId, None));
+        Assert.Equal(MailboxRights.None, await Store.GetRightsAsync(alice.Id, bobId, None));
+        Assert.Equal(MailboxRights.None, await Store.GetRightsAsync(support.Id, aliceId, None));
+        await Store.SetRightsAsync(support.Id, aliceId, MailboxRights.Read | MailboxRights.Mark, None);
+        await Store.SetRightsAsync(support.Id, bobId, MailboxRights.All, None);
+        Assert.Equal(MailboxRights.Read | MailboxRights.Mark, await Store.GetRightsAsync(support.Id, aliceId, None));
+        Assert.Equal(["alice@example.com rm", "bob@example.com rmda"], (await Store.ListGrantsAsync(support.Id, None)).Select(g => $"{g.User} {MailboxRightsText.Format(g.Rights)}"));
+        await Store.SetRightsAsync(support.Id, aliceId, MailboxRights.None, None);
+        Assert.Equal(MailboxRights.None, await Store.GetRightsAsync(support.Id, aliceId, None));
+        Assert.Contains(support, await Store.ListMailboxesAsync(None));
+    }
+
+    [Fact]
+    public async Task Removing_a_shared_mailbox_removes_its_messages_but_not_a_personal_one()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var support = await Store.AddSharedMailboxAsync("support@example.com", None);
+        var onlySupport = await DeliverAsync(Body("only support"), support);
+        var both = await DeliverAsync(Body("both"), support, alice);
+        Assert.False(await Store.RemoveSharedMailboxAsync("alice@example.com", None));
+        Assert.True(await Store.RemoveSharedMailboxAsync("support@example.com", None));
+        Assert.Null(await Store.FindMailboxAsync("support@example.com", None));
+        Assert.Null(await Store.OpenMessageAsync(onlySupport, None));
+        await using var kept = await Store.OpenMessageAsync(both, None);
+        Assert.NotNull(kept);
+        Assert.False(await Store.RemoveSharedMailboxAsync("support@example.com", None));
+    }
+
+    [Theory]
+    [InlineData("r", MailboxRights.Read)]
+    [InlineData("RMDA", MailboxRights.All)]
+    [InlineData("md", MailboxRights.Mark | MailboxRights.Delete)]
+    public void Rights_letters_parse_and_format(string text, MailboxRights rights)
+    {
+        Assert.True(MailboxRightsText.TryParse(text, out var parsed));
+        Assert.Equal(rights, parsed);
+        Assert.Equal(text.ToLowerInvariant(), MailboxRightsText.Format(parsed));
+        Assert.False(MailboxRightsText.TryParse("rx", out _));
+        Assert.False(MailboxRightsText.TryParse(string.Empty, out _));
     }
 }

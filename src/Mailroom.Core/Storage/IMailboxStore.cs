@@ -43,4 +43,26 @@ public interface IMailboxStore
     /// and the bodies no mailbox holds any more; how many messages left the trash.
     /// </summary>
     Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds a shared mailbox: an address of a local domain that belongs to no account, used by
+    /// the users granted rights on it. Throws <see cref="DirectoryConflictException"/> when the
+    /// address is taken or the domain is not local.
+    /// </summary>
+    Task<MailboxRef> AddSharedMailboxAsync(string address, CancellationToken cancellationToken);
+
+    /// <summary>Removes a shared mailbox with its messages; false when there is no such shared mailbox (a personal one goes with its account).</summary>
+    Task<bool> RemoveSharedMailboxAsync(string address, CancellationToken cancellationToken);
+
+    /// <summary>Every mailbox, personal and shared, by address.</summary>
+    Task<IReadOnlyList<MailboxRef>> ListMailboxesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Sets a user's rights on a mailbox (None removes the grant).</summary>
+    Task SetRightsAsync(long mailboxId, long accountId, MailboxRights rights, CancellationToken cancellationToken);
+
+    /// <summary>What <paramref name="accountId"/> may do in the mailbox: everything in their own, the grant elsewhere.</summary>
+    Task<MailboxRights> GetRightsAsync(long mailboxId, long accountId, CancellationToken cancellationToken);
+
+    /// <summary>The grants on a mailbox.</summary>
+    Task<IReadOnlyList<MailboxGrant>> ListGrantsAsync(long mailboxId, CancellationToken cancellationToken);
 }

@@ -69,6 +69,7 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate NoNextMessage = new(550, "5.2.0", "No next message: the last one is current");
     public static readonly ReplyTemplate NoPreviousMessage = new(550, "5.2.0", "No previous message: the first one is current");
     public static readonly ReplyTemplate MessageFollows = new(250, "2.0.0", "{0} {1} {2} octets follow; flags {3}");
+    public static readonly ReplyTemplate NoRight = new(550, "5.7.1", "You may not {0} in this mailbox");
     public static readonly ReplyTemplate MessageGone = new(550, "5.2.0", "The current message is no longer in the mailbox");
     public static readonly ReplyTemplate FlagChanged = new(250, "2.0.0", "Message {0}: flags {1}");
     public static readonly ReplyTemplate MessagesTrashed = new(250, "2.0.0", "{0} message(s) moved to the trash");

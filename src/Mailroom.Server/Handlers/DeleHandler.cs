@@ -1,3 +1,4 @@
+using Mailroom.Core.Storage;
 using Mailroom.Protocol.Commands;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Session;
@@ -24,15 +25,26 @@ internal static class DeleHandler
                     return;
                 }
 
+                if (!view.Rights.HasFlag(MailboxRights.Delete))
+                {
+                    session.Reply(ReplyCatalogue.NoRight.Format("delete"));
+                    return;
+                }
+
                 var moved = await store.TrashAsync(view.Mailbox.Id, view.Current.DeliveryId, CancellationToken.None).ConfigureAwait(false);
                 session.Reply(moved == 0 ? ReplyCatalogue.MessageGone.Reply : ReplyCatalogue.MessagesTrashed.Format(moved));
                 return;
             }
 
-            var mailbox = await MailboxCommands.ResolveAsync(session, command.Argument).ConfigureAwait(false);
-            if (mailbox is null)
+            if (await MailboxCommands.ResolveAsync(session, command.Argument).ConfigureAwait(false) is not (var mailbox, var rights))
             {
                 session.Reply(ReplyCatalogue.MailboxNotFound.Format(command.Argument));
+                return;
+            }
+
+            if (!rights.HasFlag(MailboxRights.Delete))
+            {
+                session.Reply(ReplyCatalogue.NoRight.Format("delete"));
                 return;
             }
 

@@ -18,6 +18,13 @@ internal static class FlagHandler
                 return;
             }
 
+            // RFC 4314's "w"-like right: reading a message marks it read without it, but FLAG needs it.
+            if (!view.Rights.HasFlag(MailboxRights.Mark))
+            {
+                session.Reply(ReplyCatalogue.NoRight.Format("change flags"));
+                return;
+            }
+
             var store = session.Services.Store;
             var reader = session.LoggedInAccount!.Id;
             var kind = command.Important ? FlagKind.Important : FlagKind.Read;

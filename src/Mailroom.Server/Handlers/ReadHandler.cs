@@ -10,15 +10,14 @@ internal static class ReadHandler
     public static Task HandleAsync(SmtpSession session, ArgumentCommand command) =>
         !MailboxCommands.Allowed(session, needsOpenMailbox: false) ? Task.CompletedTask : MailboxCommands.RunAsync(session, async () =>
         {
-            var mailbox = await MailboxCommands.ResolveAsync(session, command.Argument).ConfigureAwait(false);
-            if (mailbox is null)
+            if (await MailboxCommands.ResolveAsync(session, command.Argument).ConfigureAwait(false) is not (var mailbox, var rights))
             {
                 session.Reply(ReplyCatalogue.MailboxNotFound.Format(command.Argument));
                 return;
             }
 
             var entries = await session.Services.Store.ListMailboxAsync(mailbox.Id, session.LoggedInAccount!.Id, CancellationToken.None).ConfigureAwait(false);
-            session.OpenMailbox = new MailboxView(mailbox);
+            session.OpenMailbox = new MailboxView(mailbox, rights);
             session.Reply(ReplyCatalogue.MailboxOpened.Format(command.Argument, entries.Count, entries.Count(e => !e.Read)));
         });
 }

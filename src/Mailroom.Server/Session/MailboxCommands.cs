@@ -34,19 +34,23 @@ internal static class MailboxCommands
     }
 
     /// <summary>
-    /// The mailbox a name means to the logged-in user: INBOX, or the user's own address. Any
-    /// other name is "no such mailbox", whether or not it exists (shared mailboxes come with
-    /// per-user rights), so nothing is learnt about mailboxes the user may not see.
+    /// The mailbox a name means to the logged-in user, with the user's rights on it: INBOX (or the
+    /// user's own address) is theirs; any other address needs at least the read right. A mailbox
+    /// the user may not read is "no such mailbox", exactly like one that does not exist.
     /// </summary>
-    public static async Task<MailboxRef?> ResolveAsync(SmtpSession session, string name)
+    public static async Task<(MailboxRef Mailbox, MailboxRights Rights)?> ResolveAsync(SmtpSession session, string name)
     {
-        var own = session.LoggedInAccount!.Address;
-        if (!name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) && !name.Equals(own, StringComparison.OrdinalIgnoreCase))
+        var account = session.LoggedInAccount!;
+        var store = session.Services.Store;
+        var address = name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? account.Address : name;
+        var mailbox = await store.FindMailboxAsync(address, CancellationToken.None).ConfigureAwait(false);
+        if (mailbox is null)
         {
             return null;
         }
 
-        return await session.Services.Store.FindMailboxAsync(own, CancellationToken.None).ConfigureAwait(false);
+        var rights = await store.GetRightsAsync(mailbox.Id, account.Id, CancellationToken.None).ConfigureAwait(false);
+        return rights.HasFlag(MailboxRights.Read) ? (mailbox, rights) : null;
     }
 
     /// <summary>Runs a command's store work; a storage fault becomes 451 4.3.0 in the one usual place.</summary>

@@ -7,9 +7,12 @@ namespace Mailroom.Server.Session;
 /// current message's place: each command reads the mailbox afresh, so deletions and flags made by
 /// other sessions show at once, and a current message deleted elsewhere is simply stepped past.
 /// </summary>
-internal sealed class MailboxView(MailboxRef mailbox)
+internal sealed class MailboxView(MailboxRef mailbox, MailboxRights rights)
 {
     public MailboxRef Mailbox { get; } = mailbox;
+
+    /// <summary>The user's rights here, as they were when the mailbox was opened.</summary>
+    public MailboxRights Rights { get; } = rights;
 
     /// <summary>The current message, or null before the first NEXT.</summary>
     public MailboxEntry? Current { get; private set; }

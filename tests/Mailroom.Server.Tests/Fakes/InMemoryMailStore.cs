@@ -105,6 +105,18 @@ public sealed class InMemoryMailStore : IMailStore
 
     public Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task<MailboxRef> AddSharedMailboxAsync(string address, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> RemoveSharedMailboxAsync(string address, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<IReadOnlyList<MailboxRef>> ListMailboxesAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task SetRightsAsync(long mailboxId, long accountId, MailboxRights rights, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<MailboxRights> GetRightsAsync(long mailboxId, long accountId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<IReadOnlyList<MailboxGrant>> ListGrantsAsync(long mailboxId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private sealed class Writer(InMemoryMailStore store, MessageEnvelope envelope) : IMessageWriter

@@ -23,12 +23,12 @@ public class MailboxCommandTests
         return id;
     }
 
-    private static async Task<RawClient> LoggedInAsync(LoopbackServer server)
+    private static async Task<RawClient> LoggedInAsync(LoopbackServer server, string user = Alice)
     {
         var client = await RawClient.ConnectAsync(server.Endpoint);
         Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
         Assert.Contains("XMAILBOX", (await client.CommandAsync("EHLO telnet.user")).Lines);
-        Assert.Equal(235, (await client.CommandAsync($"LOGN {Alice} {LoopbackServer.Password}")).Code);
+        Assert.Equal(235, (await client.CommandAsync($"LOGN {user} {LoopbackServer.Password}")).Code);
         return client;
     }
 
@@ -149,5 +149,54 @@ public class MailboxCommandTests
         Assert.Equal(second, words[1]);
         Assert.Equal("1", words[0]);
         Assert.Equal("1 message(s)", (await one.CommandAsync("LIST")).Lines[0]);
+    }
+
+    /// <summary>
+    /// The rights matrix on a shared mailbox: alice may read (r), bob may read, mark and delete
+    /// (rmd). Read state is per user: alice reading a message leaves it unread for bob.
+    /// </summary>
+    [Fact]
+    public async Task A_shared_mailbox_honours_each_users_rights_and_keeps_read_state_per_user()
+    {
+        await using var server = await LoopbackServer.StartAsync(Options(), auth: true);
+        var store = server.Store;
+        var support = await store.AddSharedMailboxAsync("support@example.test", CancellationToken.None);
+        var aliceId = (await store.FindAccountAsync(Alice, CancellationToken.None))!.Id;
+        var bobId = (await store.FindAccountAsync("bob@example.test", CancellationToken.None))!.Id;
+        await store.SetRightsAsync(support.Id, aliceId, MailboxRights.Read, CancellationToken.None);
+        await store.SetRightsAsync(support.Id, bobId, MailboxRights.Read | MailboxRights.Mark | MailboxRights.Delete, CancellationToken.None);
+
+        // Mail for support@ arrives over SMTP like mail for anyone.
+        await using (var sender = await RawClient.ConnectAsync(server.Endpoint))
+        {
+            Assert.Equal(220, (await sender.ReadReplyAsync())!.Code);
+            Assert.Equal(250, (await sender.CommandAsync("EHLO customer.test")).Code);
+            Assert.Equal(250, (await sender.CommandAsync("MAIL FROM:<customer@remote.test>")).Code);
+            Assert.Equal(250, (await sender.CommandAsync("RCPT TO:<support@example.test>")).Code);
+            Assert.Equal(354, (await sender.CommandAsync("DATA")).Code);
+            Assert.Equal(250, (await sender.CommandAsync("Subject: help\r\n\r\nplease\r\n.")).Code);
+        }
+
+        await using var alice = await LoggedInAsync(server);
+        Assert.Equal("support@example.test open: 1 message(s), 1 unread", (await alice.CommandAsync("READ support@example.test")).Lines[0]);
+        await MessageAsync(alice, "NEXT");
+        var flag = await alice.CommandAsync("FLAG important");
+        Assert.Equal(550, flag.Code);
+        Assert.Equal("5.7.1", flag.Enhanced.ToString());
+        Assert.Equal(550, (await alice.CommandAsync("DELE")).Code);
+        Assert.Equal(550, (await alice.CommandAsync("DELE support@example.test")).Code);
+
+        await using var bob = await LoggedInAsync(server, "bob@example.test");
+        Assert.Equal("support@example.test open: 1 message(s), 1 unread", (await bob.CommandAsync("READ support@example.test")).Lines[0]);
+        await MessageAsync(bob, "NEXT");
+        Assert.Equal(250, (await bob.CommandAsync("FLAG important")).Code);
+        // Bob's "important" is his own: alice still sees the message as read by her and nothing more.
+        Assert.Contains(" read <customer@remote.test> help", (await alice.CommandAsync("LIST")).Lines[1], StringComparison.Ordinal);
+        Assert.Equal("1 message(s) moved to the trash", (await bob.CommandAsync("DELE")).Lines[0]);
+        Assert.Equal("0 message(s)", (await alice.CommandAsync("LIST")).Lines[0]);
+
+        // Without the read right the mailbox is invisible, as if it did not exist.
+        await store.SetRightsAsync(support.Id, aliceId, MailboxRights.None, CancellationToken.None);
+        Assert.Equal("5.1.1", (await alice.CommandAsync("READ support@example.test")).Enhanced.ToString());
     }
 }
