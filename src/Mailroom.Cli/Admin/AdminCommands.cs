@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Mailroom.Cli.Admin;
 
-/// <summary>domain, user and mail: admin commands that work on the store in the data folder.</summary>
+/// <summary>domain, user, mail and mailbox: admin commands that work on the store in the data folder.</summary>
 public static class AdminCommands
 {
     public static void AddTo(RootCommand root)
@@ -11,5 +11,6 @@ public static class AdminCommands
         root.Subcommands.Add(DomainCommands.Create());
         root.Subcommands.Add(UserCommands.Create());
         root.Subcommands.Add(MailCommands.Create());
+        root.Subcommands.Add(MailboxCommands.Create());
     }
 }
