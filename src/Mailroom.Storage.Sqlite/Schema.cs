@@ -88,6 +88,26 @@ internal static class Schema
         ) WITHOUT ROWID;
         CREATE INDEX mailbox_rights_account ON mailbox_rights (account_id);
         """,
+
+        // 4: mailing lists. Members and allowed senders are addresses, stored lower-cased.
+        """
+        CREATE TABLE lists (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL UNIQUE,
+            policy TEXT NOT NULL,
+            created_utc TEXT NOT NULL
+        );
+        CREATE TABLE list_members (
+            list_id INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+            address TEXT NOT NULL,
+            PRIMARY KEY (list_id, address)
+        ) WITHOUT ROWID;
+        CREATE TABLE list_senders (
+            list_id INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+            address TEXT NOT NULL,
+            PRIMARY KEY (list_id, address)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -127,6 +127,9 @@ public sealed class MailboxTests : TempStore
             connection.Open();
             using var downgrade = connection.CreateCommand();
             downgrade.CommandText = """
+                DROP TABLE list_senders;
+                DROP TABLE list_members;
+                DROP TABLE lists;
                 DROP TABLE mailbox_rights;
                 DROP TABLE delivery_flags;
                 DROP INDEX deliveries_trashed;

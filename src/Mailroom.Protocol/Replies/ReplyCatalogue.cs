@@ -105,6 +105,7 @@ public static class ReplyCatalogue
     // Policy and limits
     public static readonly ReplyTemplate RelayDenied = new(550, "5.7.1", "Relaying denied: {0} is not a local domain");
     public static readonly ReplyTemplate MailboxUnknown = new(550, "5.1.1", "No such mailbox here: {0}");
+    public static readonly ReplyTemplate NotAllowedToPost = new(550, "5.7.1", "You may not post to the list {0}");
     public static readonly ReplyTemplate TooManyRecipients = new(452, "4.5.3", "Too many recipients");
     public static readonly ReplyTemplate MessageTooBig = new(552, "5.3.4", "Message size exceeds fixed maximum message size of {0} octets");
     public static readonly ReplyTemplate DataLineTooLong = new(554, "5.6.0", "Message refused: a line is longer than {0} octets");

@@ -34,7 +34,7 @@ internal static class RcptHandler
         RecipientResolution resolution;
         try
         {
-            resolution = await session.Services.Recipients.ResolveAsync(command.Recipient, CancellationToken.None).ConfigureAwait(false);
+            resolution = await session.Services.Recipients.ResolveAsync(command.Recipient, transaction.Sender, CancellationToken.None).ConfigureAwait(false);
         }
         catch (StorageException ex)
         {
@@ -45,9 +45,12 @@ internal static class RcptHandler
         switch (resolution.Status)
         {
             case RecipientStatus.Local:
-                transaction.AddRecipient(resolution.Mailbox!, command.Recipient.ToString());
+                transaction.AddRecipient(resolution.Mailboxes, command.Recipient.ToString());
                 session.State = SmtpState.RcptGiven;
                 session.Reply(ReplyCatalogue.RecipientOk.Format(command.Recipient));
+                break;
+            case RecipientStatus.NotAllowedToPost:
+                session.ReplyRecipientRefused(ReplyCatalogue.NotAllowedToPost.Format(command.Recipient));
                 break;
             case RecipientStatus.UnknownMailbox:
                 session.ReplyRecipientRefused(ReplyCatalogue.MailboxUnknown.Format(command.Recipient));

@@ -33,10 +33,22 @@ internal sealed class MailTransaction(SmtpMailbox? sender, MailParameters parame
     /// </summary>
     public SmtpReply? Failure { get; set; }
 
-    /// <summary>Adds a recipient; a mailbox reached twice gets the message once.</summary>
-    public void AddRecipient(MailboxRef mailbox, string address)
+    /// <summary>
+    /// Adds one accepted RCPT, reaching one mailbox or (a list) several; a mailbox reached twice,
+    /// directly or through lists, gets the message once.
+    /// </summary>
+    public void AddRecipient(IEnumerable<MailboxRef> mailboxes, string address)
     {
+        ArgumentNullException.ThrowIfNull(mailboxes);
         AcceptedRecipientCount++;
+        foreach (var mailbox in mailboxes)
+        {
+            Add(mailbox, address);
+        }
+    }
+
+    private void Add(MailboxRef mailbox, string address)
+    {
         if (_mailboxIds.Add(mailbox.Id))
         {
             _recipients.Add(new EnvelopeRecipient(mailbox, address));

@@ -117,6 +117,18 @@ public sealed class InMemoryMailStore : IMailStore
 
     public Task<IReadOnlyList<MailboxGrant>> ListGrantsAsync(long mailboxId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task<MailingList> AddListAsync(string address, PostingPolicy policy, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> RemoveListAsync(string address, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<MailingList?> FindListAsync(string address, CancellationToken cancellationToken) => Task.FromResult<MailingList?>(null);
+
+    public Task<IReadOnlyList<MailingList>> ListListsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> SetListMemberAsync(string list, string member, bool add, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> SetListSenderAsync(string list, string sender, bool add, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private sealed class Writer(InMemoryMailStore store, MessageEnvelope envelope) : IMessageWriter
