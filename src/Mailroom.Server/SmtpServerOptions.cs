@@ -72,6 +72,12 @@ public sealed class SmtpServerOptions
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
     /// <summary>
+    /// Who may learn addresses through VRFY and EXPN (RFC 5321 3.5): nobody (VRFY 252, EXPN 502),
+    /// users who logged in (the default), or anyone.
+    /// </summary>
+    public AddressDisclosure VrfyExpn { get; set; } = AddressDisclosure.Authenticated;
+
+    /// <summary>
     /// Accept the mailbox commands (READ, NEXT, PREV, FLAG, DELE, LIST, RTRN) on the MX listener
     /// too; they always work on the submission listeners, after a log-in.
     /// </summary>
@@ -125,4 +131,12 @@ public sealed class SmtpServerOptions
             throw new ArgumentException("Smtp timeouts must be positive.");
         }
     }
+}
+
+/// <summary>Who VRFY and EXPN answer truthfully.</summary>
+public enum AddressDisclosure
+{
+    Off,
+    Authenticated,
+    Anyone,
 }

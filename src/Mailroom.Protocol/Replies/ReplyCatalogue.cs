@@ -81,6 +81,8 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate HelpTopicUnknown = new(504, "5.5.4", "No help for {0}; try HELP");
     public static readonly ReplyTemplate CannotVerify = new(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
     public static readonly ReplyTemplate ExpnDisabled = new(502, "5.5.1", "EXPN is not available");
+    public static readonly ReplyTemplate Verified = new(250, "2.1.5", "<{0}>");
+    public static readonly ReplyTemplate Expanded = new(250, "2.1.5", "{0}");
 
     // Syntax (RFC 5321 4.2.4, RFC 3463 3.6)
     public static readonly ReplyTemplate CommandUnrecognized = new(500, "5.5.1", "Command unrecognized");

@@ -1,3 +1,6 @@
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Storage;
+using Mailroom.Protocol.Addressing;
 using Mailroom.Protocol.Commands;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Session;
@@ -5,15 +8,59 @@ using Mailroom.Server.Session;
 namespace Mailroom.Server.Handlers;
 
 /// <summary>
-/// VRFY (RFC 5321 4.1.1.6, 3.5.3): until a mailbox policy decides who may learn which addresses
-/// exist, the answer is 252: neither confirmed nor denied, and mail will be tried.
+/// VRFY (RFC 5321 3.5.1, 4.1.1.6): confirms a local mailbox or list with <c>250 2.1.5 &lt;address&gt;</c>,
+/// or says <c>550 5.1.1</c>. It reveals which addresses exist, so it follows <c>Smtp:VrfyExpn</c>:
+/// when the client may not ask, the answer is 252 (neither confirmed nor denied, RFC 5321 3.5.3).
 /// </summary>
 internal static class VrfyHandler
 {
-    public static Task HandleAsync(SmtpSession session, ArgumentCommand command)
+    public static async Task HandleAsync(SmtpSession session, ArgumentCommand command)
     {
-        _ = command;
-        session.Reply(ReplyCatalogue.CannotVerify);
-        return Task.CompletedTask;
+        if (!Disclosure.Allowed(session))
+        {
+            session.Reply(ReplyCatalogue.CannotVerify);
+            return;
+        }
+
+        if (Disclosure.Address(command.Argument) is not { } address)
+        {
+            session.ReplyProtocolError(ReplyCatalogue.SyntaxError.Format(CommandTable.Get(SmtpVerb.Vrfy).Syntax));
+            return;
+        }
+
+        try
+        {
+            var store = session.Services.Store;
+            var exists = await store.FindMailboxAsync(address.ToString(), CancellationToken.None).ConfigureAwait(false) is not null ||
+                await store.FindListAsync(address.ToString(), CancellationToken.None).ConfigureAwait(false) is not null;
+            session.Reply(exists ? ReplyCatalogue.Verified.Format(address.ToString().ToLowerInvariant()) : ReplyCatalogue.MailboxUnknown.Format(address));
+        }
+        catch (StorageException ex)
+        {
+            session.ReplyStorageFailure(ex);
+        }
+    }
+}
+
+/// <summary>The VRFY and EXPN policy, and the address they are asked about.</summary>
+internal static class Disclosure
+{
+    public static bool Allowed(SmtpSession session) => session.Options.VrfyExpn switch
+    {
+        AddressDisclosure.Anyone => true,
+        AddressDisclosure.Authenticated => session.AuthenticatedUser is not null,
+        _ => false,
+    };
+
+    /// <summary>An address, with or without angle brackets; null when it is not one.</summary>
+    public static SmtpMailbox? Address(string argument)
+    {
+        var text = argument.Trim();
+        if (text.StartsWith('<') && text.EndsWith('>'))
+        {
+            text = text[1..^1];
+        }
+
+        return PathGrammar.TryParseMailbox(text, 0, allowUtf8: true, out var mailbox) == text.Length ? mailbox : null;
     }
 }
