@@ -12,5 +12,6 @@ public static class AdminCommands
         root.Subcommands.Add(UserCommands.Create());
         root.Subcommands.Add(MailCommands.Create());
         root.Subcommands.Add(MailboxCommands.Create());
+        root.Subcommands.Add(ListCommands.Create());
     }
 }
