@@ -36,12 +36,13 @@ public sealed class ServeConfigurationTests : IDisposable
             settings.Listen);
         Assert.Equal(["localhost"], settings.Domains);
         Assert.Equal(100, settings.Smtp.MaxRecipients);
+        Assert.Equal(TimeSpan.FromDays(30), settings.TrashRetention);
     }
 
     [Fact]
     public void Json_then_environment_then_flags()
     {
-        WriteJson("""{ "Data": "from-json", "Smtp": { "MaxRecipients": 200, "HostName": "json.example", "MaxMessageSize": 1234 } }""");
+        WriteJson("""{ "Data": "from-json", "Store": { "TrashRetention": "7.00:00:00" }, "Smtp": { "MaxRecipients": 200, "HostName": "json.example", "MaxMessageSize": 1234 } }""");
         Environment.SetEnvironmentVariable("MAILROOM__Smtp__MaxRecipients", "300");
         Environment.SetEnvironmentVariable("MAILROOM__Smtp__HostName", "env.example");
         var flags = new Dictionary<string, string?> { ["Smtp:HostName"] = "flag.example" };
@@ -50,6 +51,7 @@ public sealed class ServeConfigurationTests : IDisposable
         Assert.Equal(1234, settings.Smtp.MaxMessageSize);
         Assert.Equal(300, settings.Smtp.MaxRecipients);
         Assert.Equal("flag.example", settings.Smtp.HostName);
+        Assert.Equal(TimeSpan.FromDays(7), settings.TrashRetention);
     }
 
     [Fact]

@@ -197,4 +197,23 @@ public sealed class MailboxTests : TempStore
         Assert.False(MailboxRightsText.TryParse("rx", out _));
         Assert.False(MailboxRightsText.TryParse(string.Empty, out _));
     }
+
+    private sealed class Clock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
+    public async Task The_trash_keeps_deleted_mail_for_the_retention_then_purges_it()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        await DeliverAsync(Body("deleted"), alice);
+        Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
+        var now = DateTimeOffset.UtcNow;
+        Assert.Equal(0, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(29))).PurgeAsync(None));
+        Assert.Equal(1, await Store.RestoreAsync(alice.Id, None));
+        Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
+        Assert.Equal(1, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(31))).PurgeAsync(None));
+        Assert.Equal(0, await Store.RestoreAsync(alice.Id, None));
+    }
 }

@@ -1,4 +1,5 @@
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Storage;
 using Mailroom.Server;
 using Mailroom.Server.Session;
 using Mailroom.Server.Tls;
@@ -44,6 +45,8 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
     private SqliteMailStore? _store;
     private SmtpServer? _server;
     private Authenticator? _authenticator;
+    private CancellationTokenSource? _purging;
+    private Task? _purger;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -62,6 +65,11 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger, certificates: certificates, authenticator: _authenticator));
         _server.Start(settings.Listen);
 
+        // The trash is emptied of what is older than the retention, at start and then hourly.
+        _purging = new CancellationTokenSource();
+        var purger = new TrashPurger(_store, settings.TrashRetention ?? TrashPurger.DefaultRetention);
+        _purger = purger.RunAsync(TimeSpan.FromHours(1), ex => LogPurgeFailed(_logger, ex), _purging.Token);
+
         // Said on standard output whatever the log level: scripts and tests read the bound ports here.
         foreach (var (endpoint, listener) in _server.Endpoints.Zip(settings.Listen))
         {
@@ -74,6 +82,14 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
 
     public async ValueTask DisposeAsync()
     {
+        if (_purging is not null)
+        {
+            await _purging.CancelAsync().ConfigureAwait(false);
+            await _purger!.ConfigureAwait(false);
+            _purging.Dispose();
+            _purging = null;
+        }
+
         if (_server is not null)
         {
             await _server.DisposeAsync().ConfigureAwait(false);
@@ -89,6 +105,9 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         _authenticator?.Dispose();
         _authenticator = null;
     }
+
+    [LoggerMessage(2, LogLevel.Error, "Purging the trash failed; it is tried again in an hour")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(1, LogLevel.Information, "Mailroom starting: data folder {DataFolder}, local domains {Domains}")]
     private static partial void LogStarting(ILogger logger, string dataFolder, string domains);

@@ -1,4 +1,5 @@
 using System.Net;
+using Mailroom.Core.Storage;
 using Mailroom.Server;
 using Microsoft.Extensions.Configuration;
 
@@ -11,13 +12,15 @@ namespace Mailroom.Cli.Serve;
 /// <param name="Smtp">The receiver's settings.</param>
 /// <param name="TlsCertificateFile">A PEM certificate (chain); with <paramref name="TlsKeyFile"/>, or none for the self-signed one.</param>
 /// <param name="TlsKeyFile">The PEM private key of <paramref name="TlsCertificateFile"/>.</param>
+/// <param name="TrashRetention">How long deleted messages stay restorable (default 30 days).</param>
 public sealed record ServerSettings(
     string DataDirectory,
     IReadOnlyList<SmtpListener> Listen,
     IReadOnlyList<string> Domains,
     SmtpServerOptions Smtp,
     string? TlsCertificateFile = null,
-    string? TlsKeyFile = null)
+    string? TlsKeyFile = null,
+    TimeSpan? TrashRetention = null)
 {
     public const string DefaultListen = "127.0.0.1:2525";
     public const string DefaultSubmission = "127.0.0.1:2587";
@@ -55,7 +58,8 @@ public sealed record ServerSettings(
             domains.Select(d => d.Trim().ToLowerInvariant()).Distinct().ToArray(),
             smtp,
             string.IsNullOrEmpty(certificate) ? null : certificate,
-            string.IsNullOrEmpty(key) ? null : key);
+            string.IsNullOrEmpty(key) ? null : key,
+            configuration.GetValue<TimeSpan?>("Store:TrashRetention") ?? TrashPurger.DefaultRetention);
     }
 
     /// <summary>IP:PORT, with IPv6 in brackets ([::1]:2525).</summary>
