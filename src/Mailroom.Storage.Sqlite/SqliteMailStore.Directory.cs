@@ -75,6 +75,15 @@ public sealed partial class SqliteMailStore
             findDomain.Transaction = transaction;
             findDomain.CommandText = "SELECT id FROM domains WHERE name = $name;";
             findDomain.Parameters.AddWithValue("$name", domain);
+            using var findList = connection.CreateCommand();
+            findList.Transaction = transaction;
+            findList.CommandText = "SELECT 1 FROM lists WHERE address = $address;";
+            findList.Parameters.AddWithValue("$address", normalized);
+            if (await findList.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            {
+                throw new DirectoryConflictException($"{normalized} is a mailing list");
+            }
+
             if (await findDomain.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long domainId)
             {
                 throw new DirectoryConflictException(

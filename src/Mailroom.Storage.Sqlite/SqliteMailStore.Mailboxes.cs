@@ -158,6 +158,11 @@ public sealed partial class SqliteMailStore
             throw new DirectoryConflictException($"{normalized} is already a mailbox");
         }
 
+        if (await FindListAsync(normalized, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new DirectoryConflictException($"{normalized} is a mailing list");
+        }
+
         return await EnsureSystemMailboxAsync(normalized, cancellationToken).ConfigureAwait(false);
     }
 
