@@ -99,18 +99,18 @@ public sealed partial class SqliteMailStore
                 delete.CommandText = "DELETE FROM deliveries WHERE trashed_utc IS NOT NULL AND trashed_utc < $before RETURNING message_id;";
                 delete.Parameters.AddWithValue("$before", Time.Format(trashedBefore));
                 var touched = new HashSet<string>(StringComparer.Ordinal);
+                var count = 0;
                 using (var reader = await delete.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                 {
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         touched.Add(reader.GetString(0));
+                        count++;
                     }
                 }
 
-                var count = 0;
                 foreach (var id in touched)
                 {
-                    count++;
                     var body = await DeleteIfUnheldAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
                     if (body is not null)
                     {
@@ -119,7 +119,7 @@ public sealed partial class SqliteMailStore
                 }
 
                 transaction.Commit();
-                return touched.Count == 0 ? 0 : count;
+                return count;
             }, cancellationToken).ConfigureAwait(false);
 
             // After the commit, as for a removed account: a crash in between leaves files without rows.

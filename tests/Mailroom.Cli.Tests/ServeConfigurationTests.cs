@@ -87,6 +87,14 @@ public sealed class ServeConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void A_trash_retention_that_is_not_positive_is_refused()
+    {
+        WriteJson("""{ "Store": { "TrashRetention": "-1.00:00:00" } }""");
+        var ex = Assert.Throws<ArgumentException>(() => ServerSettings.From(ServeCommand.BuildConfiguration(_folder, null, new Dictionary<string, string?>())));
+        Assert.Contains("TrashRetention", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_with_a_bad_listener_says_so_and_exits_78()
     {
         using var error = new StringWriter();

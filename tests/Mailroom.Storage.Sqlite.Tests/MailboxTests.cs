@@ -104,6 +104,8 @@ public sealed class MailboxTests : TempStore
         Assert.Equal(2, await Store.TrashAsync(alice.Id, null, None));
 
         Assert.Equal(2, await Store.PurgeTrashAsync(DateTimeOffset.UtcNow.AddMinutes(1), None));
+        Assert.Equal(1, await Store.TrashAsync(bob.Id, null, None));
+        Assert.Equal(1, await Store.RestoreAsync(bob.Id, None));
         Assert.Equal(0, await Store.RestoreAsync(alice.Id, None));
         Assert.Empty(await Store.ListMailboxAsync(alice.Id, reader, None));
         Assert.Null(await Store.OpenMessageAsync(onlyAlice, None));
@@ -225,5 +227,17 @@ public sealed class MailboxTests : TempStore
         await Assert.ThrowsAsync<DirectoryConflictException>(() => Store.AddAccountAsync("staff@example.com", "$test$hash", None));
         await Assert.ThrowsAsync<DirectoryConflictException>(() => Store.AddSharedMailboxAsync("Staff@example.com", None));
         await Assert.ThrowsAsync<DirectoryConflictException>(() => Store.AddListAsync("alice@example.com", PostingPolicy.Anyone, None));
+    }
+
+    [Fact]
+    public async Task A_purge_counts_every_delivery_that_leaves_the_trash()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var bob = await AddUserAsync("bob@example.com");
+        await DeliverAsync(Body("to both"), alice, bob);
+        await Store.TrashAsync(alice.Id, null, None);
+        await Store.TrashAsync(bob.Id, null, None);
+        Assert.Equal(2, await Store.PurgeTrashAsync(DateTimeOffset.UtcNow.AddMinutes(1), None));
+        Assert.DoesNotContain(BodyFiles(), f => !f.Contains("tmp", StringComparison.Ordinal));
     }
 }

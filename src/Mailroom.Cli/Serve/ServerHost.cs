@@ -85,7 +85,15 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         if (_purging is not null)
         {
             await _purging.CancelAsync().ConfigureAwait(false);
-            await _purger!.ConfigureAwait(false);
+            try
+            {
+                await _purger!.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The purge stops with the server.
+            }
+
             _purging.Dispose();
             _purging = null;
         }

@@ -52,6 +52,12 @@ public sealed record ServerSettings(
             throw new ArgumentException("Tls:CertificateFile and Tls:KeyFile go together: set both, or neither for a self-signed certificate.");
         }
 
+        var retention = configuration.GetValue<TimeSpan?>("Store:TrashRetention") ?? TrashPurger.DefaultRetention;
+        if (retention <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("Store:TrashRetention must be positive: it is how long DELE can be undone.");
+        }
+
         return new ServerSettings(
             configuration["Data"] is { Length: > 0 } data ? data : "data",
             listen.ToArray(),
@@ -59,7 +65,7 @@ public sealed record ServerSettings(
             smtp,
             string.IsNullOrEmpty(certificate) ? null : certificate,
             string.IsNullOrEmpty(key) ? null : key,
-            configuration.GetValue<TimeSpan?>("Store:TrashRetention") ?? TrashPurger.DefaultRetention);
+            retention);
     }
 
     /// <summary>IP:PORT, with IPv6 in brackets ([::1]:2525).</summary>

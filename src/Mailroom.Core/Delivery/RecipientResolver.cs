@@ -42,7 +42,7 @@ public sealed class RecipientResolver(IMailStore store, string? postmasterAddres
 {
     public const string SystemPostmaster = "postmaster";
 
-    /// <summary>Lists nested deeper than this are not followed (a guard, not a limit anyone should meet).</summary>
+    /// <summary>At most this many lists are expanded for one recipient (a guard, not a limit anyone should meet).</summary>
     private const int MaxLists = 100;
 
     public async Task<RecipientResolution> ResolveAsync(SmtpMailbox recipient, SmtpMailbox? sender, CancellationToken cancellationToken)
@@ -72,7 +72,7 @@ public sealed class RecipientResolver(IMailStore store, string? postmasterAddres
                 return RecipientResolution.Refused(RecipientStatus.NotAllowedToPost);
             }
 
-            var members = await ExpandAsync(list, cancellationToken).ConfigureAwait(false);
+            var members = await ExpandAsync(list, sender, cancellationToken).ConfigureAwait(false);
             return members.Count == 0 ? RecipientResolution.Refused(RecipientStatus.UnknownMailbox) : new RecipientResolution(RecipientStatus.Local, members);
         }
 
@@ -94,14 +94,19 @@ public sealed class RecipientResolver(IMailStore store, string? postmasterAddres
         };
     }
 
-    /// <summary>Every mailbox a list reaches, through nested lists, each list expanded once.</summary>
-    public async Task<IReadOnlyList<MailboxRef>> ExpandAsync(MailingList list, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every mailbox a list reaches, through nested lists, each list expanded once. A nested list
+    /// keeps its own posting policy: one the sender may not post to is left out, so an open list
+    /// cannot be used to reach a restricted one.
+    /// </summary>
+    public async Task<IReadOnlyList<MailboxRef>> ExpandAsync(MailingList list, SmtpMailbox? sender, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(list);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { list.Address };
         var mailboxes = new Dictionary<long, MailboxRef>();
         var pending = new Queue<MailingList>([list]);
-        while (pending.Count > 0 && seen.Count <= MaxLists)
+        var expanded = 0;
+        while (pending.Count > 0 && ++expanded <= MaxLists)
         {
             foreach (var member in pending.Dequeue().Members)
             {
@@ -109,7 +114,7 @@ public sealed class RecipientResolver(IMailStore store, string? postmasterAddres
                 {
                     mailboxes.TryAdd(mailbox.Id, mailbox);
                 }
-                else if (seen.Add(member) && await store.FindListAsync(member, cancellationToken).ConfigureAwait(false) is { } nested)
+                else if (seen.Add(member) && await store.FindListAsync(member, cancellationToken).ConfigureAwait(false) is { } nested && MayPost(nested, sender))
                 {
                     pending.Enqueue(nested);
                 }

@@ -18,7 +18,11 @@ internal static class DeleHandler
             var store = session.Services.Store;
             if (command.Argument.Length == 0)
             {
-                var view = session.OpenMailbox!;
+                if (await MailboxCommands.OpenViewAsync(session).ConfigureAwait(false) is not { } view)
+                {
+                    return;
+                }
+
                 if (view.Current is null)
                 {
                     session.ReplyProtocolError(ReplyCatalogue.NoCurrentMessage);

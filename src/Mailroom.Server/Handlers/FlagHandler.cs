@@ -11,7 +11,11 @@ internal static class FlagHandler
     public static Task HandleAsync(SmtpSession session, FlagCommand command) =>
         !MailboxCommands.Allowed(session, needsOpenMailbox: true) ? Task.CompletedTask : MailboxCommands.RunAsync(session, async () =>
         {
-            var view = session.OpenMailbox!;
+            if (await MailboxCommands.OpenViewAsync(session).ConfigureAwait(false) is not { } view)
+            {
+                return;
+            }
+
             if (view.Current is null)
             {
                 session.ReplyProtocolError(ReplyCatalogue.NoCurrentMessage);

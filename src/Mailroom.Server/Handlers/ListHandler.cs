@@ -13,7 +13,11 @@ internal static class ListHandler
     public static Task HandleAsync(SmtpSession session) =>
         !MailboxCommands.Allowed(session, needsOpenMailbox: true) ? Task.CompletedTask : MailboxCommands.RunAsync(session, async () =>
         {
-            var view = session.OpenMailbox!;
+            if (await MailboxCommands.OpenViewAsync(session).ConfigureAwait(false) is not { } view)
+            {
+                return;
+            }
+
             var entries = await session.Services.Store.ListMailboxAsync(view.Mailbox.Id, session.LoggedInAccount!.Id, CancellationToken.None).ConfigureAwait(false);
             var lines = new List<string> { string.Create(CultureInfo.InvariantCulture, $"{entries.Count} message(s)") };
             lines.AddRange(entries.Select((e, i) => string.Create(

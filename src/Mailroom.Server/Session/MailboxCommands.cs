@@ -53,6 +53,25 @@ internal static class MailboxCommands
         return rights.HasFlag(MailboxRights.Read) ? (mailbox, rights) : null;
     }
 
+    /// <summary>
+    /// The open mailbox with the user's rights read again, so a right revoked while the mailbox is
+    /// open takes effect at the next command; null (and 550 5.1.1 queued, the mailbox closed) when
+    /// the user may no longer read it.
+    /// </summary>
+    public static async Task<MailboxView?> OpenViewAsync(SmtpSession session)
+    {
+        var view = session.OpenMailbox!;
+        view.Rights = await session.Services.Store.GetRightsAsync(view.Mailbox.Id, session.LoggedInAccount!.Id, CancellationToken.None).ConfigureAwait(false);
+        if (view.Rights.HasFlag(MailboxRights.Read))
+        {
+            return view;
+        }
+
+        session.OpenMailbox = null;
+        session.Reply(ReplyCatalogue.MailboxNotFound.Format(view.Mailbox.Address));
+        return null;
+    }
+
     /// <summary>Runs a command's store work; a storage fault becomes 451 4.3.0 in the one usual place.</summary>
     public static async Task RunAsync(SmtpSession session, Func<Task> work)
     {

@@ -11,8 +11,8 @@ internal sealed class MailboxView(MailboxRef mailbox, MailboxRights rights)
 {
     public MailboxRef Mailbox { get; } = mailbox;
 
-    /// <summary>The user's rights here, as they were when the mailbox was opened.</summary>
-    public MailboxRights Rights { get; } = rights;
+    /// <summary>The user's rights here, read again by every command (<see cref="MailboxCommands.OpenViewAsync"/>).</summary>
+    public MailboxRights Rights { get; set; } = rights;
 
     /// <summary>The current message, or null before the first NEXT.</summary>
     public MailboxEntry? Current { get; private set; }

@@ -16,7 +16,11 @@ internal static class MessageSender
         !MailboxCommands.Allowed(session, needsOpenMailbox: true) ? Task.CompletedTask : MailboxCommands.RunAsync(session, async () =>
         {
             var store = session.Services.Store;
-            var view = session.OpenMailbox!;
+            if (await MailboxCommands.OpenViewAsync(session).ConfigureAwait(false) is not { } view)
+            {
+                return;
+            }
+
             var reader = session.LoggedInAccount!.Id;
             var entries = await store.ListMailboxAsync(view.Mailbox.Id, reader, CancellationToken.None).ConfigureAwait(false);
             var target = view.Step(entries, forward);

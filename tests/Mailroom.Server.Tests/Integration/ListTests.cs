@@ -75,6 +75,32 @@ public class ListTests
         await SendAsync(client, "alice@example.test", "team@example.test");
         await SendAsync(client, "Editor@Remote.test", "news@example.test");
         Assert.Equal(["alice@example.test", "bob@example.test"], (await store.ListMessagesAsync(null, None)).Select(d => d.Mailbox).Order());
+
+        // An open list holding a restricted one does not open the restricted one to everybody.
+        await store.AddListAsync("open@example.test", PostingPolicy.Anyone, None);
+        await store.SetListMemberAsync("open@example.test", "news@example.test", true, None);
+        await store.SetListMemberAsync("open@example.test", "alice@example.test", true, None);
+        await SendAsync(client, "stranger@remote.test", "open@example.test");
+        Assert.Equal(["alice@example.test", "alice@example.test", "bob@example.test"], (await store.ListMessagesAsync(null, None)).Select(d => d.Mailbox).Order());
+    }
+
+    [Fact]
+    public async Task Many_stale_members_do_not_stop_a_nested_list_from_being_reached()
+    {
+        await using var server = await LoopbackServer.StartAsync();
+        var store = server.Store;
+        await store.AddListAsync("big@example.test", PostingPolicy.Anyone, None);
+        await store.AddListAsync("zz-sub@example.test", PostingPolicy.Anyone, None);
+        for (var i = 0; i < 120; i++)
+        {
+            await store.SetListMemberAsync("big@example.test", $"gone{i:D3}@example.test", true, None);
+        }
+
+        await store.SetListMemberAsync("big@example.test", "zz-sub@example.test", true, None);
+        await store.SetListMemberAsync("zz-sub@example.test", "bob@example.test", true, None);
+        await using var client = await GreetedAsync(server);
+        await SendAsync(client, "boss@remote.test", "big@example.test");
+        Assert.Equal("bob@example.test", Assert.Single(await store.ListMessagesAsync(null, None)).Mailbox);
     }
 
     [Theory]

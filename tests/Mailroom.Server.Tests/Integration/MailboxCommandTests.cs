@@ -195,8 +195,11 @@ public class MailboxCommandTests
         Assert.Equal("1 message(s) moved to the trash", (await bob.CommandAsync("DELE")).Lines[0]);
         Assert.Equal("0 message(s)", (await alice.CommandAsync("LIST")).Lines[0]);
 
-        // Without the read right the mailbox is invisible, as if it did not exist.
+        // A right revoked while the mailbox is open counts at the next command: the mailbox closes,
+        // and without the read right it is invisible, as if it did not exist.
         await store.SetRightsAsync(support.Id, aliceId, MailboxRights.None, CancellationToken.None);
+        Assert.Equal("5.1.1", (await alice.CommandAsync("LIST")).Enhanced.ToString());
+        Assert.Equal(503, (await alice.CommandAsync("NEXT")).Code);
         Assert.Equal("5.1.1", (await alice.CommandAsync("READ support@example.test")).Enhanced.ToString());
     }
 }
