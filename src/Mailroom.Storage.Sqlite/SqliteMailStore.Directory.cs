@@ -135,68 +135,28 @@ public sealed partial class SqliteMailStore
     {
         ArgumentNullException.ThrowIfNull(address);
         var normalized = Normalize(address);
-        return StorageFaults.RunAsync("removing an account", async () =>
+
+        // The cascade from accounts removes its mailboxes, their deliveries, flags and rights;
+        // the messages those deliveries held go too when nothing else holds them.
+        return RemoveDeliveriesAsync("removing an account", async (connection, transaction) =>
         {
-            var orphanedBodies = new List<string>();
-            var removed = await WriteAsync("removing an account", async connection =>
-            {
-                using var transaction = connection.BeginTransaction(deferred: false);
+            using var collect = connection.CreateCommand();
+            collect.Transaction = transaction;
+            collect.CommandText = """
+                SELECT DISTINCT d.message_id FROM deliveries d
+                JOIN mailboxes mb ON mb.id = d.mailbox_id
+                JOIN accounts a ON a.id = mb.account_id
+                WHERE a.address = $address;
+                """;
+            collect.Parameters.AddWithValue("$address", normalized);
+            var messages = await ReadStringsAsync(collect, cancellationToken).ConfigureAwait(false);
 
-                // Messages that only this account's mailboxes hold go with it; the cascade from
-                // accounts removes its mailboxes and their deliveries.
-                using var collect = connection.CreateCommand();
-                collect.Transaction = transaction;
-                collect.CommandText = """
-                    CREATE TEMP TABLE IF NOT EXISTS removed_candidates (id TEXT PRIMARY KEY);
-                    DELETE FROM removed_candidates;
-                    INSERT OR IGNORE INTO removed_candidates (id)
-                        SELECT d.message_id FROM deliveries d
-                        JOIN mailboxes mb ON mb.id = d.mailbox_id
-                        JOIN accounts a ON a.id = mb.account_id
-                        WHERE a.address = $address;
-                    """;
-                collect.Parameters.AddWithValue("$address", normalized);
-                await collect.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
-                using var delete = connection.CreateCommand();
-                delete.Transaction = transaction;
-                delete.CommandText = "DELETE FROM accounts WHERE address = $address;";
-                delete.Parameters.AddWithValue("$address", normalized);
-                var deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-
-                using var prune = connection.CreateCommand();
-                prune.Transaction = transaction;
-                prune.CommandText = """
-                    DELETE FROM messages
-                    WHERE id IN (SELECT id FROM removed_candidates)
-                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)
-                    RETURNING body_path;
-                    """;
-                using (var reader = await prune.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        orphanedBodies.Add(reader.GetString(0));
-                    }
-                }
-
-                using var clear = connection.CreateCommand();
-                clear.Transaction = transaction;
-                clear.CommandText = "DELETE FROM removed_candidates;";
-                await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                transaction.Commit();
-                return deleted;
-            }, cancellationToken).ConfigureAwait(false);
-
-            // After the commit and outside the write gate: a crash before these deletes leaves
-            // files without rows, which cost disk space only.
-            foreach (var body in orphanedBodies)
-            {
-                File.Delete(_bodies.FullPath(body));
-            }
-
-            return removed;
-        });
+            using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM accounts WHERE address = $address;";
+            delete.Parameters.AddWithValue("$address", normalized);
+            return (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0, messages);
+        }, cancellationToken);
     }
 
     public Task<Account?> FindAccountAsync(string address, CancellationToken cancellationToken)

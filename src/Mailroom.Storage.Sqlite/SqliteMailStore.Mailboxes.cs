@@ -86,50 +86,67 @@ public sealed partial class SqliteMailStore
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
-    public Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken)
+    public Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken) =>
+        RemoveDeliveriesAsync("purging the trash", async (connection, transaction) =>
+        {
+            using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM deliveries WHERE trashed_utc IS NOT NULL AND trashed_utc < $before RETURNING message_id;";
+            delete.Parameters.AddWithValue("$before", Time.Format(trashedBefore));
+            var messages = await ReadStringsAsync(delete, cancellationToken).ConfigureAwait(false);
+            return (messages.Count, messages);
+        }, cancellationToken);
+
+    /// <summary>
+    /// The one way messages leave the store: <paramref name="remove"/> deletes deliveries (or what
+    /// holds them) in one write transaction and names the messages they held; each of those no
+    /// delivery holds any more is deleted in the same transaction, and its body file after the
+    /// commit, outside the write gate (a crash in between leaves files without rows, which cost
+    /// disk space only).
+    /// </summary>
+    private Task<T> RemoveDeliveriesAsync<T>(
+        string operation,
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, IReadOnlyList<string> Messages)>> remove,
+        CancellationToken cancellationToken)
     {
-        return StorageFaults.RunAsync("purging the trash", async () =>
+        return StorageFaults.RunAsync(operation, async () =>
         {
             var orphanedBodies = new List<string>();
-            var purged = await WriteAsync("purging the trash", async connection =>
+            var result = await WriteAsync(operation, async connection =>
             {
                 using var transaction = connection.BeginTransaction(deferred: false);
-                using var delete = connection.CreateCommand();
-                delete.Transaction = transaction;
-                delete.CommandText = "DELETE FROM deliveries WHERE trashed_utc IS NOT NULL AND trashed_utc < $before RETURNING message_id;";
-                delete.Parameters.AddWithValue("$before", Time.Format(trashedBefore));
-                var touched = new HashSet<string>(StringComparer.Ordinal);
-                var count = 0;
-                using (var reader = await delete.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                var (value, messages) = await remove(connection, transaction).ConfigureAwait(false);
+                foreach (var id in messages.Distinct(StringComparer.Ordinal))
                 {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        touched.Add(reader.GetString(0));
-                        count++;
-                    }
-                }
-
-                foreach (var id in touched)
-                {
-                    var body = await DeleteIfUnheldAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
-                    if (body is not null)
+                    if (await DeleteIfUnheldAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false) is { } body)
                     {
                         orphanedBodies.Add(body);
                     }
                 }
 
                 transaction.Commit();
-                return count;
+                return value;
             }, cancellationToken).ConfigureAwait(false);
 
-            // After the commit, as for a removed account: a crash in between leaves files without rows.
             foreach (var body in orphanedBodies)
             {
                 File.Delete(_bodies.FullPath(body));
             }
 
-            return purged;
+            return result;
         });
+    }
+
+    private static async Task<IReadOnlyList<string>> ReadStringsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var values = new List<string>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
     }
 
     /// <summary>Deletes a message no delivery holds any more; its body path, or null when it is still held.</summary>
@@ -169,54 +186,25 @@ public sealed partial class SqliteMailStore
     public Task<bool> RemoveSharedMailboxAsync(string address, CancellationToken cancellationToken)
     {
         var normalized = NormalizeAddress(address, out _);
-        return StorageFaults.RunAsync("removing a shared mailbox", async () =>
+
+        // Only a mailbox without an owner: a personal one goes with its account.
+        return RemoveDeliveriesAsync("removing a shared mailbox", async (connection, transaction) =>
         {
-            var orphanedBodies = new List<string>();
-            var removed = await WriteAsync("removing a shared mailbox", async connection =>
-            {
-                using var transaction = connection.BeginTransaction(deferred: false);
-                using var collect = connection.CreateCommand();
-                collect.Transaction = transaction;
+            using var collect = connection.CreateCommand();
+            collect.Transaction = transaction;
+            collect.CommandText = """
+                DELETE FROM deliveries WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $address AND account_id IS NULL)
+                RETURNING message_id;
+                """;
+            collect.Parameters.AddWithValue("$address", normalized);
+            var messages = await ReadStringsAsync(collect, cancellationToken).ConfigureAwait(false);
 
-                // Only a mailbox without an owner: a personal one goes with its account.
-                collect.CommandText = """
-                    DELETE FROM deliveries WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = $address AND account_id IS NULL)
-                    RETURNING message_id;
-                    """;
-                collect.Parameters.AddWithValue("$address", normalized);
-                var messages = new HashSet<string>(StringComparer.Ordinal);
-                using (var reader = await collect.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        messages.Add(reader.GetString(0));
-                    }
-                }
-
-                foreach (var id in messages)
-                {
-                    if (await DeleteIfUnheldAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false) is { } body)
-                    {
-                        orphanedBodies.Add(body);
-                    }
-                }
-
-                using var delete = connection.CreateCommand();
-                delete.Transaction = transaction;
-                delete.CommandText = "DELETE FROM mailboxes WHERE address = $address AND account_id IS NULL;";
-                delete.Parameters.AddWithValue("$address", normalized);
-                var deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-                transaction.Commit();
-                return deleted;
-            }, cancellationToken).ConfigureAwait(false);
-
-            foreach (var body in orphanedBodies)
-            {
-                File.Delete(_bodies.FullPath(body));
-            }
-
-            return removed;
-        });
+            using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM mailboxes WHERE address = $address AND account_id IS NULL;";
+            delete.Parameters.AddWithValue("$address", normalized);
+            return (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0, messages);
+        }, cancellationToken);
     }
 
     public Task<IReadOnlyList<MailboxRef>> ListMailboxesAsync(CancellationToken cancellationToken) =>
