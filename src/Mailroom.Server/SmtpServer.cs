@@ -37,8 +37,6 @@ public sealed class SmtpServer : IAsyncDisposable
     /// <summary>The addresses actually bound (a port of 0 becomes the port the system chose).</summary>
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => (IPEndPoint)l.Socket.LocalEndPoint!).ToArray();
 
-    public int OpenSessions => _sessions.Count;
-
     /// <summary>Binds plain SMTP listeners (STARTTLS offered when there is a certificate) and starts accepting.</summary>
     public void Start(IEnumerable<IPEndPoint> endpoints) => Start(endpoints.Select(e => new SmtpListener(e)));
 

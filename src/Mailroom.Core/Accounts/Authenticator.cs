@@ -13,6 +13,7 @@ public sealed class Authenticator : IDisposable
 {
     private readonly IDirectoryStore _directory;
     private readonly SemaphoreSlim _slots;
+    private readonly PasswordHasher _hasher;
     private readonly string _dummyHash;
     private readonly byte[] _fakeSaltKey = RandomNumberGenerator.GetBytes(32);
     private readonly int _iterations;
@@ -21,6 +22,7 @@ public sealed class Authenticator : IDisposable
     {
         _directory = directory;
         hasher ??= new PasswordHasher();
+        _hasher = hasher;
         _iterations = hasher.Iterations;
         _dummyHash = hasher.Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
         var slots = concurrency ?? Environment.ProcessorCount;
@@ -31,7 +33,8 @@ public sealed class Authenticator : IDisposable
     public TimeSpan SlotTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The account, when the password is right; otherwise null, after the same work either way.
+    /// The account, when the password is right (its hash brought up to the current format and
+    /// cost if need be); otherwise null, after the same work either way.
     /// Throws <see cref="TimeoutException"/> when no slot frees up in time.
     /// </summary>
     public async Task<Account?> VerifyAsync(string user, string password, CancellationToken cancellationToken)
@@ -48,7 +51,28 @@ public sealed class Authenticator : IDisposable
             var account = await _directory.FindAccountAsync(user, cancellationToken).ConfigureAwait(false);
             var hash = account?.PasswordHash ?? _dummyHash;
             var matches = await Task.Run(() => PasswordHasher.Verify(password, hash), cancellationToken).ConfigureAwait(false);
-            return matches ? account : null;
+            if (!matches || account is null)
+            {
+                return null;
+            }
+
+            // A hash of an older format or a lower cost is replaced now that the password is known,
+            // so every account reaches the current format (and SCRAM) by logging in once.
+            if (_hasher.NeedsRehash(account.PasswordHash))
+            {
+                var upgraded = await Task.Run(() => _hasher.Hash(password), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _directory.SetPasswordHashAsync(account.Address, upgraded, cancellationToken).ConfigureAwait(false);
+                    account = account with { PasswordHash = upgraded };
+                }
+                catch (StorageException)
+                {
+                    // The log-in stands; the upgrade is tried again at the next one.
+                }
+            }
+
+            return account;
         }
         finally
         {

@@ -10,7 +10,6 @@ namespace Mailroom.Core.Delivery;
 public static class MessageIds
 {
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    private static readonly System.Buffers.SearchValues<char> AlphabetChars = System.Buffers.SearchValues.Create(Alphabet);
 
     public static string New(TimeProvider? time = null)
     {
@@ -24,9 +23,6 @@ public static class MessageIds
         RandomNumberGenerator.Fill(bytes[6..]);
         return Encode(bytes);
     }
-
-    public static bool IsWellFormed(string id) =>
-        id.Length == 26 && id.AsSpan().IndexOfAnyExcept(AlphabetChars) < 0;
 
     private static string Encode(ReadOnlySpan<byte> bytes)
     {

@@ -32,12 +32,6 @@ public sealed class SmtpReply
 
     public IReadOnlyList<string> Lines { get; }
 
-    public bool IsPositive => Code < 400;
-
-    public bool IsTransientFailure => Code is >= 400 and < 500;
-
-    public bool IsPermanentFailure => Code >= 500;
-
     /// <summary>The reply as it appears on the wire, CRLF after every line.</summary>
     public override string ToString()
     {

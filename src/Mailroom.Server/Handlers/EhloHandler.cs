@@ -15,34 +15,34 @@ internal static class EhloHandler
     {
         await session.GreetAsync(command.ClientIdentity, extended: true).ConfigureAwait(false);
         var first = ReplyCatalogue.EhloOk.Format(session.Options.HostName, command.ClientIdentity).Lines[0];
-        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session.Options, session.Transport.CanStartTls, session.CanAuthenticate, session.CanStartCaesar, session.MailboxCommandsEnabled)]));
+        session.Reply(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords(session)]));
     }
 
-    /// <summary>The extensions this server implements, each honoured where its RFC says.</summary>
-    public static IEnumerable<string> Keywords(SmtpServerOptions options, bool canStartTls, bool canAuthenticate, bool canStartCaesar, bool mailboxCommands)
+    /// <summary>The extensions this session may use now, each honoured where its RFC says.</summary>
+    public static IEnumerable<string> Keywords(SmtpSession session)
     {
-        if (canStartTls)
+        if (session.Transport.CanStartTls)
         {
             yield return "STARTTLS"; // RFC 3207; not after TLS is on (section 4.2)
         }
 
-        if (canAuthenticate)
+        if (session.CanAuthenticate)
         {
             yield return "AUTH " + AuthHandler.Mechanisms; // RFC 4954; only where a password would not travel in clear
         }
 
         yield return "PIPELINING"; // RFC 2920
-        yield return string.Create(CultureInfo.InvariantCulture, $"SIZE {options.MaxMessageSize}"); // RFC 1870
+        yield return string.Create(CultureInfo.InvariantCulture, $"SIZE {session.Options.MaxMessageSize}"); // RFC 1870
         yield return "8BITMIME"; // RFC 6152
         yield return "SMTPUTF8"; // RFC 6531
         yield return "ENHANCEDSTATUSCODES"; // RFC 2034
         yield return "CHUNKING"; // RFC 3030
-        if (mailboxCommands)
+        if (session.MailboxCommandsEnabled)
         {
             yield return "XMAILBOX"; // READ, NEXT, PREV, FLAG, DELE, LIST, RTRN after a log-in (docs/PROTOCOL.md)
         }
 
-        if (canStartCaesar)
+        if (session.CanStartCaesar)
         {
             yield return "XCAESAR"; // the original design's obfuscation; protects nothing
         }

@@ -138,6 +138,27 @@ public class AuthTests
         await client.SendAsync(Message(Alice, "bob@example.test", "after scram"), TestContext.Current.CancellationToken);
     }
 
+    /// <summary>An account with a hash of the first format logs in with PLAIN, is upgraded, and can then use SCRAM.</summary>
+    [Fact]
+    public async Task A_legacy_hash_is_upgraded_at_the_next_plain_login_and_then_scram_works()
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, auth: true);
+        var salt = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+        var legacy = $"$pbkdf2-sha256$i=1000${Convert.ToBase64String(salt)}${Convert.ToBase64String(System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes("old secret"), salt, 1000, System.Security.Cryptography.HashAlgorithmName.SHA256, 32))}";
+        Assert.True(await server.Store.SetPasswordHashAsync("bob@example.test", legacy, CancellationToken.None));
+
+        using var client = server.PinnedMailKitClient();
+        await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(new SaslMechanismScramSha256("bob@example.test", "old secret"), TestContext.Current.CancellationToken));
+        await client.AuthenticateAsync(new SaslMechanismPlain("bob@example.test", "old secret"), TestContext.Current.CancellationToken);
+        await client.DisconnectAsync(true, TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("$scram-sha-256$", (await server.Store.FindAccountAsync("bob@example.test", CancellationToken.None))!.PasswordHash, StringComparison.Ordinal);
+        using var again = server.PinnedMailKitClient();
+        await again.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.StartTls, TestContext.Current.CancellationToken);
+        await again.AuthenticateAsync(new SaslMechanismScramSha256("bob@example.test", "old secret"), TestContext.Current.CancellationToken);
+    }
+
     [Fact]
     public async Task Malformed_and_cancelled_exchanges_are_501()
     {
