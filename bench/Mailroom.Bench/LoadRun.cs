@@ -8,7 +8,8 @@ using Mailroom.Client;
 
 namespace Mailroom.Bench;
 
-public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage);
+/// <param name="Audit">The started server's audit log: "on" (the default, no cipher), "encrypted" (AES-256-GCM) or "off".</param>
+public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage, string Audit = "on");
 
 /// <summary>What one run measured. Latency is from the end of the data to the server's reply.</summary>
 public sealed record LoadReport(
@@ -36,6 +37,7 @@ public sealed record LoadReport(
         Row("target", Target);
         Row("sessions x messages", $"{Settings.Sessions} x {Settings.MessagesPerSession} ({(Settings.ConnectionPerMessage ? "new connection each" : "one connection each")})");
         Row("size, recipients", $"{Settings.Size} octets, {Settings.Recipients}");
+        Row("audit log (started server)", Settings.Audit);
         Row("messages accepted", Messages.ToString(CultureInfo.InvariantCulture));
         Row("elapsed", $"{Seconds:F2} s");
         Row("messages/s", $"{MessagesPerSecond:F0}");
@@ -69,7 +71,7 @@ public static class LoadRun
         IPEndPoint endpoint;
         if (target is null)
         {
-            own = await ServerUnderTest.StartAsync(recipients, cancellationToken);
+            own = await ServerUnderTest.StartAsync(recipients, settings.Audit, cancellationToken);
             endpoint = own.Endpoint;
         }
         else

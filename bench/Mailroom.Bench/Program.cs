@@ -7,9 +7,11 @@ var size = new Option<int>("--size") { Description = "Message size in octets", D
 var recipients = new Option<int>("--recipients") { Description = "Recipients per message", DefaultValueFactory = _ => 1 };
 var newConnection = new Option<bool>("--connection-per-message") { Description = "Open a new connection for every message" };
 var server = new Option<string?>("--server") { Description = "Target HOST:PORT; without it the bench starts `mailroom serve` on a fresh data folder" };
+var audit = new Option<string>("--audit") { Description = "The started server's audit log: on (default), encrypted (AES-256-GCM) or off", DefaultValueFactory = _ => "on" };
+audit.AcceptOnlyFromAmong("on", "encrypted", "off");
 var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
 var root = new RootCommand("Mailroom's load benchmark: SMTP sessions sending messages, with durable 250s.");
-foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, json })
+foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, json })
 {
     root.Options.Add(option);
 }
@@ -21,7 +23,8 @@ root.SetAction(async (parse, cancellationToken) =>
         parse.GetValue(messages),
         parse.GetValue(size),
         parse.GetValue(recipients),
-        parse.GetValue(newConnection));
+        parse.GetValue(newConnection),
+        parse.GetValue(audit)!);
     var report = await LoadRun.RunAsync(settings, parse.GetValue(server), cancellationToken);
     Console.Out.Write(report.ToTable());
     if (parse.GetValue(json) is { } path)

@@ -1,5 +1,6 @@
 using System.Net;
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Audit;
 using Mailroom.Storage.Sqlite;
 using Mailroom.Testing;
 
@@ -22,7 +23,7 @@ public sealed class ServerUnderTest : IAsyncDisposable
 
     public IPEndPoint Endpoint => _process.Endpoint;
 
-    public static async Task<ServerUnderTest> StartAsync(IEnumerable<string> recipients, CancellationToken cancellationToken)
+    public static async Task<ServerUnderTest> StartAsync(IEnumerable<string> recipients, string audit, CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("mailroom-bench-").FullName;
         try
@@ -37,12 +38,30 @@ public sealed class ServerUnderTest : IAsyncDisposable
                 }
             }
 
-            var process = await ServerProcess.StartAsync(folder, LoadRun.Domain, new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["MAILROOM__Smtp__MaxConnectionsPerAddress"] = "100000",
                 ["MAILROOM__Smtp__MaxJunkCommands"] = "100000",
                 ["MAILROOM__Logging__LogLevel__Default"] = "Warning",
-            });
+            };
+            switch (audit)
+            {
+                case "off":
+                    environment["MAILROOM__Audit__Enabled"] = "false";
+                    break;
+                case "encrypted":
+                    var key = Path.Combine(folder, "audit.key");
+                    AuditKeys.CreateKeyFile(key);
+                    environment["MAILROOM__Audit__Cipher"] = "aes-256-gcm";
+                    environment["MAILROOM__Audit__KeyFile"] = key;
+                    break;
+                case "on":
+                    break;
+                default:
+                    throw new ArgumentException($"--audit '{audit}' is not on, encrypted or off.", nameof(audit));
+            }
+
+            var process = await ServerProcess.StartAsync(folder, LoadRun.Domain, environment);
             return new ServerUnderTest(process, folder);
         }
         catch

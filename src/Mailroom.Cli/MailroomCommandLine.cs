@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mailroom.Cli.Admin;
+using Mailroom.Cli.Audit;
 using Mailroom.Cli.Serve;
 
 namespace Mailroom.Cli;
@@ -12,6 +13,7 @@ public static class MailroomCommandLine
         var root = new RootCommand("Mailroom: a mail server and mail client.");
         root.Subcommands.Add(ServeCommand.Create());
         AdminCommands.AddTo(root);
+        root.Subcommands.Add(AuditCommands.Create());
         return root;
     }
 }

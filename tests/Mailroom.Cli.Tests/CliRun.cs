@@ -27,13 +27,16 @@ public abstract class CliRun : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    protected async Task<CliResult> RunAsync(params string[] args)
+    protected Task<CliResult> RunAsync(params string[] args) => RunWithoutDataAsync([.. args, "--data", DataDirectory]);
+
+    /// <summary>Runs a command that takes no data folder, or with arguments as given.</summary>
+    protected static async Task<CliResult> RunWithoutDataAsync(params string[] args)
     {
         using var bytes = new MemoryStream();
         using var output = new StreamWriter(bytes, new UTF8Encoding(false), leaveOpen: true);
         using var error = new StringWriter();
         var exitCode = await MailroomCommandLine.Build()
-            .Parse([.. args, "--data", DataDirectory])
+            .Parse(args)
             .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, CancellationToken.None);
         await output.FlushAsync();
         return new CliResult(exitCode, bytes.ToArray(), error.ToString());

@@ -16,4 +16,7 @@ public static class ExitCodes
 
     /// <summary>EX_IOERR: the store failed.</summary>
     public const int IoError = 74;
+
+    /// <summary>EX_CONFIG: the configuration is wrong.</summary>
+    public const int Config = 78;
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
+using Mailroom.Core.Audit;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli.Admin;
@@ -59,6 +60,7 @@ internal static class MailCommands
             var messageId = context.ParseResult.GetValue(id)!;
             var message = await context.Store.OpenMessageAsync(messageId, context.CancellationToken).ConfigureAwait(false)
                 ?? throw new AdminException(ExitCodes.DataError, $"no such message: {messageId}");
+            context.Audit.Record(context.Event(AuditKinds.MailboxRead) with { MessageId = messageId, Detail = "mail show" });
             await using (message.ConfigureAwait(false))
             {
                 await CopyBytesAsync(message, context.Output, context.CancellationToken).ConfigureAwait(false);

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using Mailroom.Core.Audit;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli.Admin;
@@ -127,6 +129,11 @@ internal static class MailboxCommands
         {
             var mailbox = await FindAsync(context.Store, context.ParseResult.GetValue(address), context.CancellationToken).ConfigureAwait(false);
             var restored = await context.Store.RestoreAsync(mailbox.Id, context.CancellationToken).ConfigureAwait(false);
+            context.Audit.Record(context.Event(AuditKinds.MailboxRestore) with
+            {
+                Mailbox = mailbox.Address,
+                Detail = string.Create(CultureInfo.InvariantCulture, $"{restored} message(s) restored from the trash"),
+            });
             context.Output.WriteLine($"restored {restored} message(s) to {mailbox.Address}");
             return ExitCodes.Ok;
         });

@@ -1,4 +1,6 @@
+using Mailroom.Cli.Audit;
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Audit;
 using Mailroom.Core.Storage;
 using Mailroom.Server;
 using Mailroom.Server.Session;
@@ -43,6 +45,7 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
 {
     private readonly ILogger _logger = loggers.CreateLogger("Mailroom.Server");
     private SqliteMailStore? _store;
+    private FileAuditLog? _audit;
     private SmtpServer? _server;
     private Authenticator? _authenticator;
     private CancellationTokenSource? _purging;
@@ -61,8 +64,9 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         var certificates = settings.TlsCertificateFile is not null
             ? ServerCertificates.FromPemFiles(settings.TlsCertificateFile, settings.TlsKeyFile!, _logger)
             : ServerCertificates.SelfSigned(data, settings.Smtp.HostName, _logger);
+        _audit = await OpenAuditAsync(cancellationToken).ConfigureAwait(false);
         _authenticator = new Authenticator(_store);
-        _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger, certificates: certificates, authenticator: _authenticator));
+        _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger, certificates: certificates, authenticator: _authenticator, audit: _audit));
         _server.Start(settings.Listen);
 
         // The trash is emptied of what is older than the retention, at start and then hourly.
@@ -74,6 +78,36 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
         foreach (var (endpoint, listener) in _server.Endpoints.Zip(settings.Listen))
         {
             await Console.Out.WriteLineAsync($"Listening for SMTP on {endpoint} ({listener.Role.ToString().ToLowerInvariant()})").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The server's audit stream. A server that cannot open it does not start (unless
+    /// Audit:OnFailure is Continue): it would otherwise take mail unaudited from the first session.
+    /// </summary>
+    private async Task<FileAuditLog?> OpenAuditAsync(CancellationToken cancellationToken)
+    {
+        if (settings.Audit is not { Enabled: true } audit)
+        {
+            LogAuditOff(_logger);
+            return null;
+        }
+
+        try
+        {
+            var log = await FileAuditLog.OpenAsync(audit.LogOptions(AuditSettings.ServerStream, TimeSpan.Zero), cancellationToken: cancellationToken).ConfigureAwait(false);
+            LogAuditOn(_logger, audit.Folder, audit.Node, audit.Cipher);
+            if (audit.Cipher == "caesar")
+            {
+                LogAuditObfuscationOnly(_logger);
+            }
+
+            return log;
+        }
+        catch (AuditLogException ex) when (audit.OnFailure == AuditFailurePolicy.Continue)
+        {
+            LogAuditUnavailable(_logger, ex);
+            return null;
         }
     }
 
@@ -104,6 +138,13 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
             _server = null;
         }
 
+        // After the sessions, so their last entries (disconnects) are in; before the store, as it was opened after it.
+        if (_audit is not null)
+        {
+            await _audit.DisposeAsync().ConfigureAwait(false);
+            _audit = null;
+        }
+
         if (_store is not null)
         {
             await _store.DisposeAsync().ConfigureAwait(false);
@@ -116,6 +157,18 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
 
     [LoggerMessage(2, LogLevel.Error, "Purging the trash failed; it is tried again in an hour")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Information, "Audit log in {Folder}, node {Node}, cipher {Cipher}")]
+    private static partial void LogAuditOn(ILogger logger, string folder, string node, string cipher);
+
+    [LoggerMessage(4, LogLevel.Warning, "The audit log is off (Audit:Enabled is false): commands are not audited")]
+    private static partial void LogAuditOff(ILogger logger);
+
+    [LoggerMessage(5, LogLevel.Warning, "The audit log's cipher is caesar: obfuscation only, anyone can read the log; use aes-256-gcm to protect it")]
+    private static partial void LogAuditObfuscationOnly(ILogger logger);
+
+    [LoggerMessage(6, LogLevel.Error, "The audit log cannot be opened; running unaudited because Audit:OnFailure is Continue")]
+    private static partial void LogAuditUnavailable(ILogger logger, Exception exception);
 
     [LoggerMessage(1, LogLevel.Information, "Mailroom starting: data folder {DataFolder}, local domains {Domains}")]
     private static partial void LogStarting(ILogger logger, string dataFolder, string domains);

@@ -1,4 +1,5 @@
 using System.Net;
+using Mailroom.Cli.Audit;
 using Mailroom.Core.Storage;
 using Mailroom.Server;
 using Microsoft.Extensions.Configuration;
@@ -13,6 +14,7 @@ namespace Mailroom.Cli.Serve;
 /// <param name="TlsCertificateFile">A PEM certificate (chain); with <paramref name="TlsKeyFile"/>, or none for the self-signed one.</param>
 /// <param name="TlsKeyFile">The PEM private key of <paramref name="TlsCertificateFile"/>.</param>
 /// <param name="TrashRetention">How long deleted messages stay restorable (default 30 days).</param>
+/// <param name="Audit">The audit log's settings; none means no audit log (tests that build settings by hand).</param>
 public sealed record ServerSettings(
     string DataDirectory,
     IReadOnlyList<SmtpListener> Listen,
@@ -20,7 +22,8 @@ public sealed record ServerSettings(
     SmtpServerOptions Smtp,
     string? TlsCertificateFile = null,
     string? TlsKeyFile = null,
-    TimeSpan? TrashRetention = null)
+    TimeSpan? TrashRetention = null,
+    AuditSettings? Audit = null)
 {
     public const string DefaultListen = "127.0.0.1:2525";
     public const string DefaultSubmission = "127.0.0.1:2587";
@@ -58,14 +61,18 @@ public sealed record ServerSettings(
             throw new ArgumentException("Store:TrashRetention must be positive: it is how long DELE can be undone.");
         }
 
+        var data = configuration["Data"] is { Length: > 0 } configured ? configured : "data";
+        var audit = AuditSettings.From(configuration, data);
+        smtp.AuditOnFailure = audit.OnFailure;
         return new ServerSettings(
-            configuration["Data"] is { Length: > 0 } data ? data : "data",
+            data,
             listen.ToArray(),
             domains.Select(d => d.Trim().ToLowerInvariant()).Distinct().ToArray(),
             smtp,
             string.IsNullOrEmpty(certificate) ? null : certificate,
             string.IsNullOrEmpty(key) ? null : key,
-            retention);
+            retention,
+            audit);
     }
 
     /// <summary>IP:PORT, with IPv6 in brackets ([::1]:2525).</summary>
