@@ -77,7 +77,7 @@ public static class AuditCommands
                 foreach (var record in AuditReader.Read(location.Paths, keyring, filter))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    await output.WriteLineAsync(asJson ? AuditText.Json(record) : AuditText.Line(record)).ConfigureAwait(false);
+                    await output.WriteLineAsync(asJson ? AuditPrinter.Json(record) : AuditPrinter.Line(record)).ConfigureAwait(false);
                     count++;
                 }
 
@@ -123,7 +123,7 @@ public static class AuditCommands
 
                 foreach (var stream in result.Streams)
                 {
-                    await output.WriteLineAsync(AuditText.Verification(stream)).ConfigureAwait(false);
+                    await output.WriteLineAsync(AuditPrinter.Verification(stream)).ConfigureAwait(false);
                     foreach (var note in stream.Notes)
                     {
                         await output.WriteLineAsync($"  note: {note}").ConfigureAwait(false);

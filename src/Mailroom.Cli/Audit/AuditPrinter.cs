@@ -6,7 +6,7 @@ using Mailroom.Core.Audit;
 namespace Mailroom.Cli.Audit;
 
 /// <summary>How <c>mailroom audit</c> prints entries and verdicts: one line each, fields named, nothing a terminal would act on.</summary>
-internal static class AuditText
+internal static class AuditPrinter
 {
     /// <summary>
     /// <c>2026-11-28T14:03:11.207Z mx1 mailbox.delete ok user=alice@example.com client=192.0.2.7:50112 mailbox=support@example.com message=01J...</c>:
