@@ -20,6 +20,9 @@ internal sealed class AuditRecorder(SmtpServices services, ConnectionInfo connec
     /// </summary>
     public bool RefusesNewWork => Refuses && !AuditLog.IsWritable;
 
+    /// <summary>The audit log is turned off: the entry for every command need not even be built.</summary>
+    public bool IsOff => AuditLog is NullAuditLog;
+
     /// <summary>An event of this connection, stamped now; the log adds the node and the sequence number.</summary>
     public AuditEvent Event(string kind, AuditOutcome outcome, string? user) => new()
     {

@@ -66,6 +66,11 @@ public sealed partial class SmtpSession
     /// </summary>
     private void AuditCommand(NextCommand line, string? user, Exception? interruption)
     {
+        if (_audit.IsOff)
+        {
+            return;
+        }
+
         var (verb, arguments) = line.Command is { } command
             ? (AuditText.Verb(command.Verb), AuditText.Arguments(command))
             : (line.AuditVerb ?? string.Empty, line.AuditArguments);
