@@ -46,6 +46,9 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Warning, "Session {SessionId} turned on the INSECURE Caesar obfuscation (shift {Shift})")]
     public static partial void CaesarStarted(ILogger logger, string sessionId, byte shift);
 
+    [LoggerMessage(1013, LogLevel.Warning, "Session {SessionId}: the audit log cannot be written, so {Verb} was refused with 451 4.3.0 (Smtp:AuditOnFailure is Refuse)")]
+    public static partial void AuditRefused(ILogger logger, string sessionId, string verb);
+
     [LoggerMessage(1100, LogLevel.Error, "Session {SessionId}: storage failure")]
     public static partial void StorageFailed(ILogger logger, Exception exception, string sessionId);
 
@@ -54,4 +57,13 @@ internal static partial class Log
 
     [LoggerMessage(1102, LogLevel.Error, "Accepting connections on {Endpoint} failed")]
     public static partial void AcceptFailed(ILogger logger, Exception exception, EndPoint? endpoint);
+
+    [LoggerMessage(1103, LogLevel.Error, "Session {SessionId}: the audit log refused a {Kind} entry")]
+    public static partial void AuditRecordFailed(ILogger logger, Exception exception, string sessionId, string kind);
+
+    [LoggerMessage(1104, LogLevel.Error, "Session {SessionId}: the {Kind} entry for {Subject} could not be written to the audit log; the change stands but was answered 451 4.3.0, so a retry may repeat it")]
+    public static partial void DurableAuditFailed(ILogger logger, Exception exception, string sessionId, string kind, string subject);
+
+    [LoggerMessage(1105, LogLevel.Error, "Session {SessionId}: the {Kind} entry for {Subject} could not be written to the audit log; confirmed unaudited (Smtp:AuditOnFailure is Continue)")]
+    public static partial void DurableAuditSkipped(ILogger logger, Exception exception, string sessionId, string kind, string subject);
 }

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Mailroom.Core.Audit;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Session;
 using Mailroom.Server.Transport;
@@ -124,10 +125,17 @@ public sealed class SmtpServer : IAsyncDisposable
     {
         await Task.Yield();
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!, listener.Role);
+        var audit = new AuditRecorder(_services, info);
         var refusal = _limiter.TryAcquire(remote.Address);
         if (refusal is not null)
         {
             Log.ConnectionRefused(_services.Logger, remote, refusal.Lines[0]);
+            audit.Record(audit.Event(AuditKinds.Connect, AuditText.Outcome(refusal), null) with
+            {
+                Reply = AuditText.Reply(refusal),
+                Detail = info.Local.ToString(),
+            });
             await RefuseAsync(socket, refusal).ConfigureAwait(false);
             return;
         }
@@ -144,10 +152,19 @@ public sealed class SmtpServer : IAsyncDisposable
                 {
                     // RFC 8314 3.3: on an implicit TLS port the handshake comes before the greeting.
                     handshake.CancelAfter(_services.Options.TlsHandshakeTimeout);
-                    transport = await StreamTransport.CreateAsync(stream, _services.Certificates, listener.ImplicitTls, handshake.Token).ConfigureAwait(false);
+                    try
+                    {
+                        transport = await StreamTransport.CreateAsync(stream, _services.Certificates, listener.ImplicitTls, handshake.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+                    {
+                        // No session will start, so the failed handshake is recorded here (a
+                        // successful one is recorded by the session, after its connect entry).
+                        audit.Record(audit.Event(AuditKinds.Tls, AuditOutcome.Refused, null) with { Detail = AuditText.TlsFailure(ex) });
+                        throw;
+                    }
                 }
 
-                var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!, listener.Role);
                 var session = new SmtpSession(transport, _services, info, _graceful.Token, _hardStop.Token);
                 await using (session.ConfigureAwait(false))
                 {

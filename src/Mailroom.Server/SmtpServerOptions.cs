@@ -107,6 +107,13 @@ public sealed class SmtpServerOptions
     /// <summary>The mailbox postmaster mail goes to when a domain has no postmaster account of its own.</summary>
     public string? Postmaster { get; set; }
 
+    /// <summary>
+    /// While the audit log cannot be written: <see cref="AuditFailurePolicy.Refuse"/> (the default)
+    /// answers MAIL, DELE and FLAG with 451 4.3.0 and confirms no message or deletion whose entry
+    /// is not on disk; <see cref="AuditFailurePolicy.Continue"/> logs the failure and carries on unaudited.
+    /// </summary>
+    public AuditFailurePolicy AuditOnFailure { get; set; } = AuditFailurePolicy.Refuse;
+
     /// <summary>Rejects settings that would break the protocol rather than failing later.</summary>
     public void Validate()
     {

@@ -61,6 +61,14 @@ public partial class ReplyCatalogueTests
     }
 
     [Fact]
+    public void An_unwritable_audit_log_is_a_temporary_local_error()
+    {
+        // RFC 5321 4.2.3 and RFC 3463 3.4: 451 "local error in processing", 4.3.0 "other or
+        // undefined mail system status"; a client retries later rather than giving up.
+        Assert.Equal("451 4.3.0 Requested action aborted: local error in processing\r\n", ReplyCatalogue.AuditUnavailable.Reply.ToString());
+    }
+
+    [Fact]
     public void Entries_with_holes_refuse_to_be_sent_without_arguments()
     {
         Assert.Throws<InvalidOperationException>(() => ReplyCatalogue.MailboxUnknown.Reply);

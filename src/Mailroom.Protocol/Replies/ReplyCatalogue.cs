@@ -117,6 +117,10 @@ public static class ReplyCatalogue
     public static readonly ReplyTemplate StorageFailure = new(451, "4.3.0", "Temporary local problem; try again later");
     public static readonly ReplyTemplate StorageFull = new(452, "4.3.1", "Insufficient system storage; try again later");
 
+    // The audit log cannot be written (a full disk): rather than carry on unaudited, the server
+    // turns away new transactions and mailbox changes with RFC 5321 4.2.3's 451 text.
+    public static readonly ReplyTemplate AuditUnavailable = new(451, "4.3.0", "Requested action aborted: local error in processing");
+
     /// <summary>Every entry, by field name, for tests and documentation.</summary>
     public static IReadOnlyList<(string Name, ReplyTemplate Template)> All { get; } =
         typeof(ReplyCatalogue).GetFields(BindingFlags.Public | BindingFlags.Static)

@@ -40,7 +40,7 @@ internal static class AuthHandler
             return;
         }
 
-        await session.LogInAsync(credentials.User!, credentials.Password!).ConfigureAwait(false);
+        await session.LogInAsync(credentials.User!, credentials.Password!, command.Mechanism).ConfigureAwait(false);
     }
 
     private readonly record struct Credentials(string? User, string? Password, SmtpReply? Failure);
@@ -88,7 +88,7 @@ internal static class AuthHandler
             return;
         }
 
-        if (session.LoginBlocked(first!.User))
+        if (session.LoginBlocked(first!.User, ScramSha256.Name))
         {
             return;
         }
@@ -104,7 +104,7 @@ internal static class AuthHandler
 
         if (credential.Account is null || !ScramSha256.TryVerifyClientFinal(first, serverFirst, finalText.User!, credential.Keys.StoredKey, credential.Keys.ServerKey, out var serverFinal))
         {
-            await session.LoginFailedAsync(first.User).ConfigureAwait(false);
+            await session.LoginFailedAsync(first.User, ScramSha256.Name).ConfigureAwait(false);
             return;
         }
 
@@ -116,7 +116,7 @@ internal static class AuthHandler
             return;
         }
 
-        session.LoggedIn(credential.Account);
+        session.LoggedIn(credential.Account, ScramSha256.Name);
     }
 
     /// <summary>One SASL step whose payload is UTF-8 text: the given response, or a challenge's answer.</summary>

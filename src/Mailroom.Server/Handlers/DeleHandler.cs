@@ -1,3 +1,5 @@
+using System.Globalization;
+using Mailroom.Core.Audit;
 using Mailroom.Core.Storage;
 using Mailroom.Protocol.Commands;
 using Mailroom.Protocol.Replies;
@@ -9,6 +11,12 @@ namespace Mailroom.Server.Handlers;
 /// DELE &lt;mailbox&gt;: moves every message of a mailbox to the trash (the original design's
 /// meaning); DELE alone moves just the current message. Nothing is gone for good until the trash
 /// is purged, so an administrator can restore it.
+/// <para>
+/// Each deletion is on the audit log's disk before the reply that confirms it: a
+/// <c>mailbox.delete</c> entry with the mailbox, the message id when one message went, and
+/// "N message(s)" in the detail ("all N message(s)" for DELE &lt;mailbox&gt;). If the entry cannot
+/// be written the messages stay in the trash and the client hears 451 4.3.0.
+/// </para>
 /// </summary>
 internal static class DeleHandler
 {
@@ -36,7 +44,15 @@ internal static class DeleHandler
                 }
 
                 var moved = await store.TrashAsync(view.Mailbox.Id, view.Current.DeliveryId, CancellationToken.None).ConfigureAwait(false);
-                session.Reply(moved == 0 ? ReplyCatalogue.MessageGone.Reply : ReplyCatalogue.MessagesTrashed.Format(moved));
+                if (moved == 0)
+                {
+                    session.Reply(ReplyCatalogue.MessageGone);
+                }
+                else if (await AuditedAsync(session, view.Mailbox, view.Current.MessageId, moved, whole: false).ConfigureAwait(false))
+                {
+                    session.Reply(ReplyCatalogue.MessagesTrashed.Format(moved));
+                }
+
                 return;
             }
 
@@ -52,6 +68,19 @@ internal static class DeleHandler
                 return;
             }
 
-            session.Reply(ReplyCatalogue.MessagesTrashed.Format(await store.TrashAsync(mailbox.Id, null, CancellationToken.None).ConfigureAwait(false)));
+            var trashed = await store.TrashAsync(mailbox.Id, null, CancellationToken.None).ConfigureAwait(false);
+            if (trashed == 0 || await AuditedAsync(session, mailbox, null, trashed, whole: true).ConfigureAwait(false))
+            {
+                session.Reply(ReplyCatalogue.MessagesTrashed.Format(trashed));
+            }
+        });
+
+    /// <summary>Writes the deletion's entry; false (451 queued) when the reply may not confirm it.</summary>
+    private static Task<bool> AuditedAsync(SmtpSession session, MailboxRef mailbox, string? messageId, int count, bool whole) =>
+        session.RecordAuditDurablyAsync(session.NewAuditEvent(AuditKinds.MailboxDelete) with
+        {
+            Mailbox = mailbox.Address,
+            MessageId = messageId,
+            Detail = string.Create(CultureInfo.InvariantCulture, $"{(whole ? "all " : string.Empty)}{count} message(s)"),
         });
 }

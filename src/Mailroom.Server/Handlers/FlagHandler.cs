@@ -1,3 +1,4 @@
+using Mailroom.Core.Audit;
 using Mailroom.Core.Storage;
 using Mailroom.Protocol.Commands;
 using Mailroom.Protocol.Replies;
@@ -38,6 +39,12 @@ internal static class FlagHandler
                 return;
             }
 
+            session.RecordAudit(session.NewAuditEvent(AuditKinds.MailboxFlag) with
+            {
+                Mailbox = view.Mailbox.Address,
+                MessageId = view.Current.MessageId,
+                Detail = (command.Important ? "important" : "read") + (command.Value ? " on" : " off"),
+            });
             var now = (await store.ListMailboxAsync(view.Mailbox.Id, reader, CancellationToken.None).ConfigureAwait(false))
                 .FirstOrDefault(e => e.DeliveryId == view.Current.DeliveryId);
             session.Reply(now is null ? ReplyCatalogue.MessageGone.Reply : ReplyCatalogue.FlagChanged.Format(now.MessageId, MailboxView.Flags(now)));

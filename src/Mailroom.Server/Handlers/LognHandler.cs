@@ -16,6 +16,6 @@ internal static class LognHandler
             return;
         }
 
-        await session.LogInAsync(command.User, command.Password).ConfigureAwait(false);
+        await session.LogInAsync(command.User, command.Password, mechanism: "LOGN").ConfigureAwait(false);
     }
 }

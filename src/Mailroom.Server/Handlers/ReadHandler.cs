@@ -1,3 +1,5 @@
+using System.Globalization;
+using Mailroom.Core.Audit;
 using Mailroom.Protocol.Commands;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Session;
@@ -19,5 +21,10 @@ internal static class ReadHandler
             var entries = await session.Services.Store.ListMailboxAsync(mailbox.Id, session.LoggedInAccount!.Id, CancellationToken.None).ConfigureAwait(false);
             session.OpenMailbox = new MailboxView(mailbox, rights);
             session.Reply(ReplyCatalogue.MailboxOpened.Format(command.Argument, entries.Count, entries.Count(e => !e.Read)));
+            session.RecordAudit(session.NewAuditEvent(AuditKinds.MailboxOpen) with
+            {
+                Mailbox = mailbox.Address,
+                Detail = string.Create(CultureInfo.InvariantCulture, $"{entries.Count} message(s)"),
+            });
         });
 }

@@ -14,12 +14,16 @@ internal sealed class MailTransaction(SmtpMailbox? sender, MailParameters parame
 {
     private readonly HashSet<long> _mailboxIds = [];
     private readonly List<EnvelopeRecipient> _recipients = [];
+    private readonly List<string> _addresses = [];
 
     public SmtpMailbox? Sender { get; } = sender;
 
     public MailParameters Parameters { get; } = parameters;
 
     public IReadOnlyList<EnvelopeRecipient> Recipients => _recipients;
+
+    /// <summary>The RCPT addresses accepted, each once, as the client gave them: the envelope for the audit log.</summary>
+    public IReadOnlyList<string> AcceptedAddresses => _addresses;
 
     /// <summary>Every RCPT accepted, counting those that share a mailbox (the 100-recipient limit counts these).</summary>
     public int AcceptedRecipientCount { get; private set; }
@@ -41,6 +45,11 @@ internal sealed class MailTransaction(SmtpMailbox? sender, MailParameters parame
     {
         ArgumentNullException.ThrowIfNull(mailboxes);
         AcceptedRecipientCount++;
+        if (!_addresses.Contains(address, StringComparer.OrdinalIgnoreCase))
+        {
+            _addresses.Add(address);
+        }
+
         foreach (var mailbox in mailboxes)
         {
             Add(mailbox, address);

@@ -1,3 +1,4 @@
+using Mailroom.Core.Audit;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Storage;
 using Mailroom.Protocol.Replies;
@@ -64,7 +65,11 @@ internal static class MessageReception
         return sink.Fault is { } fault ? session.StorageFailureReply(fault) : null;
     }
 
-    /// <summary>Ends a message whose content has been read to its end: commit and 250, or the refusal.</summary>
+    /// <summary>
+    /// Ends a message whose content has been read to its end: commit, the audit entry on disk,
+    /// then 250; or the refusal. The entry comes before the 250 so that no confirmed message is
+    /// missing from the audit log.
+    /// </summary>
     public static async Task CompleteAsync(SmtpSession session, MessageSink sink)
     {
         var problem = Judge(session, sink, atEnd: true);
@@ -87,8 +92,34 @@ internal static class MessageReception
         }
 
         var transaction = session.Transaction!;
+
+        // The message is stored, but if its entry cannot be written the client hears 451 and may
+        // send it again: a duplicate in the mailbox is better than a message confirmed unaudited.
+        if (!await session.RecordAuditDurablyAsync(MessageEvent(session, transaction, sink)).ConfigureAwait(false))
+        {
+            return;
+        }
+
         session.CountAcceptedMessage();
         Log.MessageAccepted(session.Logger, session.Connection.SessionId, sink.MessageId, transaction.Sender?.ToString() ?? string.Empty, transaction.Recipients.Count, sink.Length);
         session.Reply(ReplyCatalogue.MessageAccepted.Format(sink.MessageId));
+    }
+
+    /// <summary>
+    /// The message's entry: its id (the one in the 250), its size (the content, without the trace
+    /// headers) and the RCPT addresses accepted. Where those are not the mailboxes it went to (a
+    /// list expanded, postmaster mail for a domain without one), the mailboxes are in the detail.
+    /// </summary>
+    private static AuditEvent MessageEvent(SmtpSession session, MailTransaction transaction, MessageSink sink)
+    {
+        var mailboxes = transaction.Recipients.Select(r => r.Mailbox.Address).ToArray();
+        var sameAsEnvelope = mailboxes.ToHashSet(StringComparer.OrdinalIgnoreCase).SetEquals(transaction.AcceptedAddresses);
+        return session.NewAuditEvent(AuditKinds.Message) with
+        {
+            MessageId = sink.MessageId,
+            Size = sink.Length,
+            Recipients = [.. transaction.AcceptedAddresses],
+            Detail = sameAsEnvelope ? null : "delivered to " + string.Join(", ", mailboxes),
+        };
     }
 }

@@ -1,3 +1,4 @@
+using Mailroom.Core.Audit;
 using Mailroom.Core.Storage;
 using Mailroom.Protocol.Replies;
 
@@ -43,6 +44,7 @@ internal static class MessageSender
                 view.MoveTo(target);
                 var flags = MailboxView.Flags(target with { Read = true });
                 session.Reply(ReplyCatalogue.MessageFollows.Format(MailboxView.Number(entries, target), target.MessageId, body.Length, flags));
+                session.RecordAudit(session.NewAuditEvent(AuditKinds.MailboxRead) with { Mailbox = view.Mailbox.Address, MessageId = target.MessageId });
                 await session.SendRawAsync(body).ConfigureAwait(false);
             }
         });

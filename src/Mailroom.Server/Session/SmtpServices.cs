@@ -1,4 +1,5 @@
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Audit;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Storage;
 using Mailroom.Server.Dns;
@@ -17,7 +18,8 @@ public sealed class SmtpServices
         IReverseDns? reverseDns = null,
         TimeProvider? time = null,
         ServerCertificates? certificates = null,
-        Authenticator? authenticator = null)
+        Authenticator? authenticator = null,
+        IAuditLog? audit = null)
     {
         Certificates = certificates;
         Authenticator = authenticator;
@@ -30,7 +32,11 @@ public sealed class SmtpServices
         Time = time ?? TimeProvider.System;
         Recipients = new RecipientResolver(store, options.Postmaster);
         Logins = new LoginThrottle(options, Time);
+        Audit = audit ?? NullAuditLog.Instance;
     }
+
+    /// <summary>Where audit events go; <see cref="NullAuditLog"/> when the audit log is off.</summary>
+    public IAuditLog Audit { get; }
 
     public SmtpServerOptions Options { get; }
 

@@ -19,9 +19,19 @@ public sealed partial class SmtpSession
     /// </summary>
     private const int MaxUnflushedReplies = 16 * 1024;
 
+    /// <summary>How much of a command line too long to keep is held for the audit log: enough for its first word.</summary>
+    private const int LongLineStartSize = 64;
+
     private byte[]? _scratch;
 
-    private readonly record struct NextCommand(SmtpCommand? Command, SmtpReply? Error, bool Closed, bool Fatal = false);
+    /// <summary>The first octets of the command line being discarded for its length, for the audit log.</summary>
+    private byte[]? _longLineStart;
+
+    /// <summary>
+    /// A command line as read: the command, or the reply saying why it is not one, with what the
+    /// audit log keeps of such a line (<see cref="AuditText.Unparsed"/>).
+    /// </summary>
+    private readonly record struct NextCommand(SmtpCommand? Command, SmtpReply? Error, bool Closed, bool Fatal = false, string? AuditVerb = null, string? AuditArguments = null);
 
     /// <summary>
     /// Reads the next command line. Replies still queued are flushed before waiting for input, and
@@ -29,18 +39,47 @@ public sealed partial class SmtpSession
     /// </summary>
     private async ValueTask<NextCommand> ReadCommandLineAsync()
     {
-        var (next, closed) = await ReadLineAsync(Options.MaxCommandLineLength, static (SmtpSession session, LineStatus status, in ReadOnlySequence<byte> line) => status switch
-        {
-            LineStatus.Line => FromParse(Parse(line)),
+        var (next, closed) = await ReadLineAsync(
+            Options.MaxCommandLineLength,
+            static (SmtpSession session, LineStatus status, in ReadOnlySequence<byte> line) => WithAuditText(session, status, line, status switch
+            {
+                LineStatus.Line => FromParse(Parse(line)),
 
-            // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
-            // the session's idea of a line the same as every other server's on the path.
-            LineStatus.BareLineFeed => CommandParser.IsBdatLine(line) ? FramingLost() : new NextCommand(null, ReplyCatalogue.BareLineEnding, false),
-            _ => session._lineReader.DiscardedLineWasBdat
-                ? FramingLost()
-                : new NextCommand(null, ReplyCatalogue.LineTooLong.Format(session.Options.MaxCommandLineLength), false),
-        }).ConfigureAwait(false);
+                // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
+                // the session's idea of a line the same as every other server's on the path.
+                LineStatus.BareLineFeed => CommandParser.IsBdatLine(line) ? FramingLost() : new NextCommand(null, ReplyCatalogue.BareLineEnding, false),
+                _ => session._lineReader.DiscardedLineWasBdat
+                    ? FramingLost()
+                    : new NextCommand(null, ReplyCatalogue.LineTooLong.Format(session.Options.MaxCommandLineLength), false),
+            }),
+            keepLongLineStart: true).ConfigureAwait(false);
         return closed ? new NextCommand(null, null, true) : next;
+    }
+
+    /// <summary>
+    /// Adds what the audit log keeps of a line that is not a command, while its octets are still
+    /// in the buffer; a parsed command is described later, from the command itself.
+    /// </summary>
+    private static NextCommand WithAuditText(SmtpSession session, LineStatus status, in ReadOnlySequence<byte> line, NextCommand next)
+    {
+        if (next.Command is not null)
+        {
+            return next;
+        }
+
+        var tooLong = status == LineStatus.TooLong;
+        var octets = tooLong ? session._longLineStart ?? [] : line.ToArray();
+        session._longLineStart = null;
+        var (verb, arguments) = AuditText.Unparsed(octets, tooLong);
+        return next with { AuditVerb = verb, AuditArguments = arguments };
+    }
+
+    /// <summary>Forgets a partly read line, as after STARTTLS or XCAESAR throws away what was buffered.</summary>
+    private void ResetLineReader()
+    {
+        _lineReader.Reset();
+        _needMoreInput = false;
+        _longLineStart = null;
     }
 
     /// <summary>
@@ -63,7 +102,10 @@ public sealed partial class SmtpSession
     /// the timeout that applies, and hand each complete line (or the news that it was too long or
     /// ended in a bare LF) to <paramref name="handler"/> while its bytes are still in the buffer.
     /// </summary>
-    private async ValueTask<(T Value, bool Closed)> ReadLineAsync<T>(int maxLength, LineHandler<T> handler)
+    /// <param name="maxLength">The longest line taken.</param>
+    /// <param name="handler">What to make of the line.</param>
+    /// <param name="keepLongLineStart">Keep the first octets of a line too long (a command line, for the audit log; never a SASL response).</param>
+    private async ValueTask<(T Value, bool Closed)> ReadLineAsync<T>(int maxLength, LineHandler<T> handler, bool keepLongLineStart = false)
     {
         while (true)
         {
@@ -84,6 +126,14 @@ public sealed partial class SmtpSession
             _needMoreInput = false;
             var buffer = result.Buffer;
             var status = _lineReader.TryRead(ref buffer, maxLength, out var line);
+
+            // The reader throws a long line away as it goes; its start is at the front of the
+            // buffer only in the read where the discarding begins.
+            if (keepLongLineStart && status is LineStatus.Discarding or LineStatus.TooLong && _longLineStart is null)
+            {
+                _longLineStart = result.Buffer.Slice(0, Math.Min(LongLineStartSize, result.Buffer.Length)).ToArray();
+            }
+
             if (status is LineStatus.Line or LineStatus.BareLineFeed or LineStatus.TooLong)
             {
                 var value = handler(this, status, line);

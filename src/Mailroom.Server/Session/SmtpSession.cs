@@ -78,6 +78,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         _graceful = graceful;
         _commandCts = CancellationTokenSource.CreateLinkedTokenSource(graceful, hardStop);
         _dataCts = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        _audit = new AuditRecorder(services, connection);
     }
 
     public SmtpServices Services { get; }
@@ -141,7 +142,9 @@ public sealed partial class SmtpSession : IAsyncDisposable
         try
         {
             _reverseName = Services.ReverseDns.LookupAsync(Connection.Remote.Address, _dataCts.Token);
-            Reply(ReplyCatalogue.ServiceReady.Format(Options.HostName));
+            var greeting = ReplyCatalogue.ServiceReady.Format(Options.HostName);
+            Reply(greeting);
+            AuditConnect(greeting);
             end = await CommandLoopAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -177,6 +180,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
 
         Log.SessionEnded(Logger, Connection.SessionId, end, MessagesAccepted, _protocolErrors, Services.Time.GetElapsedTime(started).TotalMilliseconds);
+        AuditDisconnect(end);
         return end;
     }
 
@@ -196,20 +200,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 return SessionEnd.ClientClosed;
             }
 
+            await RunCommandAsync(next).ConfigureAwait(false);
             if (next.Fatal)
             {
-                Reply(next.Error!);
                 await FlushAsync().ConfigureAwait(false);
                 return SessionEnd.TooManyErrors;
-            }
-
-            if (next.Error is not null)
-            {
-                ReplyProtocolError(next.Error);
-            }
-            else
-            {
-                await DispatchAsync(next.Command!).ConfigureAwait(false);
             }
 
             if (QuitRequested)
@@ -232,6 +227,35 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers one command line (or the error that it is not one), then records it in the audit log.</summary>
+    private async Task RunCommandAsync(NextCommand next)
+    {
+        _lastReply = null;
+        var user = AuthenticatedUser;
+        try
+        {
+            if (next.Fatal)
+            {
+                Reply(next.Error!);
+            }
+            else if (next.Error is not null)
+            {
+                ReplyProtocolError(next.Error);
+            }
+            else
+            {
+                await DispatchAsync(next.Command!).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            AuditCommand(next, user, ex);
+            throw;
+        }
+
+        AuditCommand(next, user, null);
+    }
+
     /// <summary>Checks the command table, then runs the verb's handler: the only dispatch on the verb.</summary>
     private async Task DispatchAsync(SmtpCommand command)
     {
@@ -250,6 +274,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
             }
 
             ReplyProtocolError(refusal);
+            return;
+        }
+
+        if (RefuseUnaudited(command.Verb))
+        {
             return;
         }
 
@@ -284,7 +313,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
     }
 
     /// <summary>Queues a reply; it goes out with the next flush.</summary>
-    public void Reply(SmtpReply reply) => ReplyFormatter.Write(reply, Output);
+    public void Reply(SmtpReply reply)
+    {
+        _lastReply = reply;
+        ReplyFormatter.Write(reply, Output);
+    }
 
     /// <summary>Queues a reply to a protocol error and counts the error toward the session's budget.</summary>
     internal void ReplyProtocolError(SmtpReply reply)
@@ -337,9 +370,9 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// (as slow for an unknown user as for a known one), then 235 or, after a delay that grows
     /// with each failure, 535 5.7.8. Neither the password nor the reason it failed is logged or sent.
     /// </summary>
-    internal async Task LogInAsync(string user, string password)
+    internal async Task LogInAsync(string user, string password, string mechanism)
     {
-        if (LoginBlocked(user))
+        if (LoginBlocked(user, mechanism))
         {
             return;
         }
@@ -351,17 +384,17 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            LoginBusy(user);
+            LoginBusy(user, mechanism);
             return;
         }
 
         if (account is null)
         {
-            await LoginFailedAsync(user).ConfigureAwait(false);
+            await LoginFailedAsync(user, mechanism).ConfigureAwait(false);
             return;
         }
 
-        LoggedIn(account);
+        LoggedIn(account, mechanism);
     }
 
     /// <summary>
@@ -389,7 +422,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// Counts a log-in attempt before its (slow) check; true, with 454 4.7.0 queued, when this
     /// address, or this address for this account, has failed too often lately.
     /// </summary>
-    internal bool LoginBlocked(string user)
+    internal bool LoginBlocked(string user, string mechanism)
     {
         if (Services.Logins.TryBeginAttempt(Connection.Remote.Address, user))
         {
@@ -399,32 +432,38 @@ public sealed partial class SmtpSession : IAsyncDisposable
         _authFailures++;
         Log.LoginThrottled(Logger, Connection.SessionId, Connection.Remote.Address);
         Reply(ReplyCatalogue.AuthThrottled);
+        AuditLogin(user, mechanism, ReplyCatalogue.AuthThrottled);
         return true;
     }
 
     /// <summary>Counts a failed log-in, waits the throttle's delay, then queues 535 5.7.8.</summary>
-    internal async Task LoginFailedAsync(string user)
+    internal async Task LoginFailedAsync(string user, string mechanism)
     {
         _authFailures++;
         var delay = Services.Logins.RecordFailure(Connection.Remote.Address, user);
         Log.LoginFailed(Logger, Connection.SessionId, Connection.Remote.Address);
+
+        // Recorded at the verdict, before the delay, so a client that hangs up then is still on record.
+        AuditLogin(user, mechanism, ReplyCatalogue.AuthFailed);
         await Task.Delay(delay, Services.Time, _dataCts.Token).ConfigureAwait(false);
         Reply(ReplyCatalogue.AuthFailed);
     }
 
     /// <summary>Every password-checking slot stayed busy: a temporary failure, counted against nobody.</summary>
-    internal void LoginBusy(string user)
+    internal void LoginBusy(string user, string mechanism)
     {
         Services.Logins.CancelAttempt(Connection.Remote.Address, user);
         Reply(ReplyCatalogue.AuthBusy);
+        AuditLogin(user, mechanism, ReplyCatalogue.AuthBusy);
     }
 
-    internal void LoggedIn(Account account)
+    internal void LoggedIn(Account account, string mechanism)
     {
         Services.Logins.RecordSuccess(Connection.Remote.Address, account.Address);
         LoggedInAccount = account;
         Log.LoggedIn(Logger, Connection.SessionId, account.Address);
         Reply(ReplyCatalogue.AuthSucceeded);
+        AuditLogin(account.Address, mechanism, ReplyCatalogue.AuthSucceeded);
     }
 
     /// <summary>RTRN: the mailbox closes and the user is logged out; the greeting stands.</summary>
@@ -439,8 +478,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     internal async Task StartCaesarAsync(byte shift)
     {
         await _transport.StartCaesarAsync(shift).ConfigureAwait(false);
-        _lineReader.Reset();
-        _needMoreInput = false;
+        ResetLineReader();
         Log.CaesarStarted(Logger, Connection.SessionId, shift);
     }
 
@@ -452,16 +490,25 @@ public sealed partial class SmtpSession : IAsyncDisposable
     {
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_dataCts.Token);
         handshake.CancelAfter(Options.TlsHandshakeTimeout);
-        await _transport.StartTlsAsync(handshake.Token).ConfigureAwait(false);
+        try
+        {
+            await _transport.StartTlsAsync(handshake.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or OperationCanceledException or IOException)
+        {
+            AuditTls(ex);
+            throw;
+        }
+
         await ResetTransactionAsync().ConfigureAwait(false);
         State = SmtpState.Connected;
         ClientIdentity = null;
         IsExtended = false;
         LoggedInAccount = null;
         OpenMailbox = null;
-        _lineReader.Reset();
-        _needMoreInput = false;
+        ResetLineReader();
         Log.TlsStarted(Logger, Connection.SessionId, _transport.TlsDescription ?? string.Empty);
+        AuditTls(null);
     }
 
     /// <summary>Ends the current transaction, aborting a store writer that was not committed.</summary>

@@ -45,7 +45,8 @@ public sealed class LoopbackServer : IAsyncDisposable
     /// <param name="role">The listener's role; <see cref="ListenerRole.Submissions"/> implies TLS.</param>
     /// <param name="auth">Check passwords, so AUTH and LOGN are offered (under TLS).</param>
     /// <param name="logger">Where the server logs; nowhere by default.</param>
-    public static async Task<LoopbackServer> StartAsync(SmtpServerOptions? options = null, bool tls = false, ListenerRole role = ListenerRole.Smtp, bool auth = false, Microsoft.Extensions.Logging.ILogger? logger = null)
+    /// <param name="audit">Where the server's audit events go; nowhere by default.</param>
+    public static async Task<LoopbackServer> StartAsync(SmtpServerOptions? options = null, bool tls = false, ListenerRole role = ListenerRole.Smtp, bool auth = false, Microsoft.Extensions.Logging.ILogger? logger = null, Mailroom.Core.Audit.IAuditLog? audit = null)
     {
         options ??= new SmtpServerOptions();
         options.HostName = "mx.example.test";
@@ -62,7 +63,7 @@ public sealed class LoopbackServer : IAsyncDisposable
 
         var certificates = tls || role != ListenerRole.Smtp ? ServerCertificates.SelfSigned(folder, options.HostName, NullLogger.Instance) : null;
         var authenticator = auth ? new Authenticator(store, hasher) : null;
-        var server = new SmtpServer(new SmtpServices(options, store, logger ?? NullLogger.Instance, NoReverseDns.Instance, certificates: certificates, authenticator: authenticator));
+        var server = new SmtpServer(new SmtpServices(options, store, logger ?? NullLogger.Instance, NoReverseDns.Instance, certificates: certificates, authenticator: authenticator, audit: audit));
         server.Start([new SmtpListener(new IPEndPoint(IPAddress.Loopback, 0), role)]);
         return new LoopbackServer(folder, store, server, options) { Certificates = certificates };
     }

@@ -2,6 +2,9 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Audit;
+using Mailroom.Core.Storage;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Dns;
 using Mailroom.Server.Session;
@@ -23,20 +26,33 @@ public sealed class SessionHarness : IAsyncDisposable
     private readonly CancellationTokenSource _hardStop = new();
     private readonly CountingWriter _serverOutput;
 
-    public SessionHarness(SmtpServerOptions? options = null, InMemoryMailStore? store = null)
+    public SessionHarness(SmtpServerOptions? options = null, InMemoryMailStore? store = null, IAuditLog? audit = null)
+        : this(options, store ?? new InMemoryMailStore().WithDomain("example.test").WithMailbox("alice@example.test").WithMailbox("bob@example.test"), audit, null, null)
+    {
+    }
+
+    /// <param name="options">Server settings; a host name of mx.test and no reverse DNS by default.</param>
+    /// <param name="store">Any store: the in-memory fake, or a real one for the mailbox commands.</param>
+    /// <param name="audit">Where the session's audit events go; nowhere by default.</param>
+    /// <param name="authenticator">Checks passwords, so AUTH and LOGN work (on loopback, with AllowPlaintextAuthOnLoopback).</param>
+    /// <param name="remote">The client's address; 192.0.2.10:40000 by default.</param>
+    public SessionHarness(SmtpServerOptions? options, IMailStore store, IAuditLog? audit, Authenticator? authenticator, IPEndPoint? remote)
     {
         Options = options ?? new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false };
-        Store = store ?? new InMemoryMailStore().WithDomain("example.test").WithMailbox("alice@example.test").WithMailbox("bob@example.test");
+        MailStore = store;
         _serverOutput = new CountingWriter(_fromServer.Writer);
-        var services = new SmtpServices(Options, Store, NullLogger.Instance, NoReverseDns.Instance);
-        var connection = new ConnectionInfo("test", new IPEndPoint(IPAddress.Parse("192.0.2.10"), 40000), new IPEndPoint(IPAddress.Loopback, 25));
+        var services = new SmtpServices(Options, store, NullLogger.Instance, NoReverseDns.Instance, authenticator: authenticator, audit: audit);
+        var connection = new ConnectionInfo("test", remote ?? new IPEndPoint(IPAddress.Parse("192.0.2.10"), 40000), new IPEndPoint(IPAddress.Loopback, 25));
         Session = new SmtpSession(new Duplex(_toServer.Reader, _serverOutput), services, connection, _graceful.Token, _hardStop.Token);
         Run = Task.Run(Session.RunAsync);
     }
 
     public SmtpServerOptions Options { get; }
 
-    public InMemoryMailStore Store { get; }
+    public IMailStore MailStore { get; }
+
+    /// <summary>The in-memory store, for the tests that use it.</summary>
+    public InMemoryMailStore Store => MailStore as InMemoryMailStore ?? throw new InvalidOperationException("This harness runs on another store.");
 
     public SmtpSession Session { get; }
 
@@ -44,6 +60,12 @@ public sealed class SessionHarness : IAsyncDisposable
 
     /// <summary>How many times the server flushed its replies to the connection.</summary>
     public int Flushes => _serverOutput.Flushes;
+
+    /// <summary>
+    /// How many octets the server has queued for the client so far, flushed or not: a test can
+    /// tell whether a reply was queued at a given moment, not only whether it was sent.
+    /// </summary>
+    public long BytesWritten => _serverOutput.BytesWritten;
 
     public async Task SendAsync(string text) => await SendAsync(Encoding.UTF8.GetBytes(text));
 
@@ -69,6 +91,28 @@ public sealed class SessionHarness : IAsyncDisposable
             if (result.IsCompleted)
             {
                 throw new EndOfStreamException("The server closed the connection.");
+            }
+        }
+    }
+
+    /// <summary>Exactly <paramref name="count"/> raw octets, as they follow a NEXT or PREV reply.</summary>
+    public async Task<byte[]> ReadBytesAsync(long count)
+    {
+        using var cts = new CancellationTokenSource(ReplyWait);
+        while (true)
+        {
+            var result = await _fromServer.Reader.ReadAsync(cts.Token);
+            if (result.Buffer.Length >= count)
+            {
+                var bytes = result.Buffer.Slice(0, count).ToArray();
+                _fromServer.Reader.AdvanceTo(result.Buffer.GetPosition(count));
+                return bytes;
+            }
+
+            _fromServer.Reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                throw new EndOfStreamException("The server closed the connection inside a message.");
             }
         }
     }
@@ -145,10 +189,17 @@ public sealed class SessionHarness : IAsyncDisposable
     private sealed class CountingWriter(PipeWriter inner) : PipeWriter
     {
         private int _flushes;
+        private long _written;
 
         public int Flushes => Volatile.Read(ref _flushes);
 
-        public override void Advance(int bytes) => inner.Advance(bytes);
+        public long BytesWritten => Interlocked.Read(ref _written);
+
+        public override void Advance(int bytes)
+        {
+            Interlocked.Add(ref _written, bytes);
+            inner.Advance(bytes);
+        }
 
         public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
 
