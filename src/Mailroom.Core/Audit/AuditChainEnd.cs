@@ -1,0 +1,72 @@
+namespace Mailroom.Core.Audit;
+
+/// <summary>
+/// Where a stream's chain ends, as a writer finds it when it opens: the last complete entry of
+/// the newest file that has one (a torn last line from a crash is passed over), and the head
+/// anchor to compare it with. The chain survives restarts and rotation because the next writer
+/// continues its sequence numbers and links from here.
+/// </summary>
+internal sealed record ChainEnd(ParsedEntry? Last, string? LastFile, AuditHead? Head, HeadProblem HeadProblem, int NewestDay, int NewestNumber)
+{
+    private const int TailChunk = 64 * 1024;
+
+    public static ChainEnd Find(AuditLogOptions options)
+    {
+        var files = AuditFileNames.ListStream(options.Folder, options.Stream);
+        ParsedEntry? last = null;
+        string? lastFile = null;
+        for (var i = files.Count - 1; i >= 0 && last is null; i--)
+        {
+            last = LastEntry(files[i].Path);
+            lastFile = files[i].Name;
+        }
+
+        var head = AuditHead.Read(AuditFileNames.HeadPath(options.Folder, options.Stream), options.Stream, options.ChainKey, out var problem);
+        var newest = files.Count > 0 ? files[^1] : null;
+        return new ChainEnd(last, last is null ? null : lastFile, head, problem, newest?.Day ?? 0, newest?.Number ?? 0);
+    }
+
+    /// <summary>The last complete entry of a file: read from its end, so a large file costs one small read.</summary>
+    public static ParsedEntry? LastEntry(string path)
+    {
+        using (var stream = AuditLineReader.OpenForReading(path))
+        {
+            var length = stream.Length;
+            for (var chunk = TailChunk; chunk <= AuditLineReader.MaxLineLength; chunk *= 2)
+            {
+                var size = (int)Math.Min(length, chunk);
+                var buffer = new byte[size];
+                stream.Position = length - size;
+                stream.ReadExactly(buffer);
+                var end = buffer.AsSpan().LastIndexOf((byte)'\n');
+                var start = end < 0 ? -1 : buffer.AsSpan(0, end).LastIndexOf((byte)'\n') + 1;
+                if (start > 0 || (start == 0 && size == length))
+                {
+                    if (AuditEntryParser.TryParse(buffer.AsMemory(start, end - start), out var entry, out _))
+                    {
+                        return entry;
+                    }
+
+                    break;
+                }
+
+                if (size == length)
+                {
+                    break;
+                }
+            }
+        }
+
+        // Something odd at the end (a blank or damaged line): walk the file and keep the last entry that reads.
+        ParsedEntry? last = null;
+        foreach (var line in AuditLineReader.Read(path))
+        {
+            if (line.Terminated && !line.TooLong && AuditEntryParser.TryParse(line.Bytes, out var entry, out _))
+            {
+                last = entry;
+            }
+        }
+
+        return last;
+    }
+}

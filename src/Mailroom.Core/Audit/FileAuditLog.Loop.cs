@@ -1,0 +1,388 @@
+using System.Buffers;
+
+namespace Mailroom.Core.Audit;
+
+/// <summary>The background loop: the only code that touches the log files once the log is open.</summary>
+public sealed partial class FileAuditLog
+{
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+    private const int MaxBatchEntries = 8192;
+
+    private readonly AuditEntryWriter _entryWriter;
+    private readonly ITimer _flushTimer;
+    private readonly ITimer _retryTimer;
+    private readonly SemaphoreSlim _wake = new(0);
+
+    // Everything below belongs to the loop.
+    private readonly List<PendingEntry> _unwritten = [];
+    private readonly List<PendingEntry> _unsynced = [];
+    private long _sequence;
+    private byte[] _mac;
+    private IAuditFile? _file;
+    private string? _filePath;
+    private int _fileDay;
+    private int _fileNumber;
+    private long _fileLength;
+    private long _syncedLength;
+    private DateTimeOffset _lastSync;
+    private bool _failing;
+    private volatile bool _writeStop;
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            var reader = _queue.Reader;
+            while (!_closing)
+            {
+                if (_failing)
+                {
+                    await _wake.WaitAsync().ConfigureAwait(false);
+                }
+                else if (!await reader.WaitToReadAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                if (!_closing)
+                {
+                    Step(closing: false);
+                }
+            }
+
+            // Closing: the queue takes nothing more; write what is left, audit.stop last, and fsync. One try.
+            Step(closing: true);
+        }
+#pragma warning disable CA1031 // The loop must end cleanly whatever went wrong, so that no waiter hangs.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _lastError = ex;
+            _writable = false;
+        }
+        finally
+        {
+            FailWaiters(_unwritten, "The audit log closed before the entry could be written.");
+            FailWaiters(_unsynced, "The audit log closed before the entry could be written.");
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Waiter?.TrySetException(new AuditLogException("The audit log closed before the entry could be written."));
+            }
+
+            CloseFile();
+            _entryWriter.Dispose();
+        }
+    }
+
+    /// <summary>One batch: serialise what has queued, write it with one call, fsync if anyone waits or the interval is up.</summary>
+    private void Step(bool closing)
+    {
+        var now = _time.GetUtcNow();
+
+        // Closing takes everything left, however much, so audit.stop comes last and nothing queued is lost.
+        Drain(now, closing ? int.MaxValue : MaxBatchEntries);
+        if (closing && _writeStop)
+        {
+            Append(new AuditEvent { Kind = AuditKinds.LogStop, Outcome = AuditOutcome.Ok }, now, null, isInternal: true, counted: false);
+        }
+
+        if (_unwritten.Count == 0 && _unsynced.Count == 0)
+        {
+            // Nothing is waiting for the disk, so nothing is unaudited.
+            MarkWritable();
+            return;
+        }
+
+        // After a failure only an fsync proves the disk works again (see MarkWritable).
+        var sync = closing || _failing || now - _lastSync >= _options.FlushInterval || _unwritten.Exists(e => e.Waiter is not null);
+        try
+        {
+            if (_unwritten.Count > 0)
+            {
+                EnsureFile(now);
+                WriteBatch();
+            }
+
+            if (sync)
+            {
+                Sync(now);
+            }
+            else
+            {
+                _flushTimer.Change(_lastSync + _options.FlushInterval - now, Timeout.InfiniteTimeSpan);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Fail(ex, now, retry: !closing);
+        }
+    }
+
+    private void Drain(DateTimeOffset now, int limit)
+    {
+        var dropped = Interlocked.Exchange(ref _dropped, 0);
+        if (dropped > 0)
+        {
+            var gap = new AuditEvent
+            {
+                Kind = AuditKinds.LogGap,
+                Outcome = AuditOutcome.Refused,
+                Detail = $"{dropped} entries were lost while the audit log could not be written",
+            };
+            Append(gap, now, null, isInternal: true, counted: false);
+        }
+
+        for (var taken = 0; taken < limit && _queue.Reader.TryRead(out var queued); taken++)
+        {
+            if (queued.Entry is not null)
+            {
+                Append(queued.Entry, queued.Time, queued.Waiter, queued.Internal, counted: !queued.Internal);
+            }
+        }
+    }
+
+    /// <summary>Gives the entry its sequence number and link, and keeps its bytes until they are fsynced.</summary>
+    private void Append(AuditEvent entry, DateTimeOffset time, TaskCompletionSource? waiter, bool isInternal, bool counted)
+    {
+        byte[] bytes, mac;
+        try
+        {
+            bytes = _entryWriter.Write(_sequence + 1, time, entry, _mac, isInternal, out mac);
+        }
+#pragma warning disable CA1031 // A cipher that throws loses this one entry, counted as lost; it must not stop the log.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            waiter?.TrySetException(new AuditLogException("The audit entry could not be serialised: " + ex.Message, ex));
+            if (counted)
+            {
+                Interlocked.Decrement(ref _pending);
+            }
+
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+
+        _sequence++;
+        _mac = mac;
+        _unwritten.Add(new PendingEntry(bytes, _sequence, mac, counted) { Waiter = waiter });
+    }
+
+    /// <summary>Rotates between batches: past the size limit or into a new UTC day, a new file takes the next batch.</summary>
+    private void EnsureFile(DateTimeOffset now)
+    {
+        var today = Day(now);
+        if (_file is not null && (_fileLength >= _options.MaxFileSize || (_options.RotateDaily && today != _fileDay)))
+        {
+            // What the old file holds must be on disk before a later file can be.
+            if (_unsynced.Count > 0)
+            {
+                Sync(now);
+            }
+
+            CloseFile();
+        }
+
+        if (_file is not null)
+        {
+            return;
+        }
+
+        var number = today == _fileDay ? _fileNumber + 1 : 1;
+        string path;
+        while (File.Exists(path = Path.Combine(_options.Folder, AuditFileNames.FileName(_options.Stream, DayOnly(today), number))))
+        {
+            number++;
+        }
+
+        (_fileDay, _fileNumber) = (today, number);
+        _file = _fileSystem.CreateNew(path);
+        _filePath = path;
+        _fileLength = _syncedLength = 0;
+        _fileSystem.SyncFolder(_options.Folder);
+    }
+
+    private void WriteBatch()
+    {
+        var total = 0;
+        foreach (var entry in _unwritten)
+        {
+            total += entry.Bytes.Length;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            var offset = 0;
+            foreach (var entry in _unwritten)
+            {
+                entry.Bytes.CopyTo(buffer, offset);
+                offset += entry.Bytes.Length;
+            }
+
+            _file!.Append(buffer.AsSpan(0, total));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _fileLength += total;
+        _unsynced.AddRange(_unwritten);
+        _unwritten.Clear();
+    }
+
+    private void Sync(DateTimeOffset now)
+    {
+        if (_unsynced.Count == 0)
+        {
+            return;
+        }
+
+        _file!.Sync();
+        _syncedLength = _fileLength;
+        _lastSync = now;
+        MarkWritable();
+        var last = _unsynced[^1];
+        var counted = 0;
+        foreach (var entry in _unsynced)
+        {
+            entry.Waiter?.TrySetResult();
+            counted += entry.Counted ? 1 : 0;
+        }
+
+        _unsynced.Clear();
+        Interlocked.Add(ref _pending, -counted);
+        Interlocked.Exchange(ref _lastSequence, last.Sequence);
+        WriteHead(last);
+    }
+
+    // Only an fsync that succeeds (or nothing left to write) ends a failure: a write alone may sit in a page cache the disk cannot take.
+    private void MarkWritable()
+    {
+        if (_failing)
+        {
+            _failing = false;
+            _writable = true;
+        }
+    }
+
+    private void WriteHead(PendingEntry last)
+    {
+        try
+        {
+            var head = new AuditHead(last.Sequence, last.Mac).Serialize(_options.Stream, _options.ChainKey);
+            _fileSystem.Replace(AuditFileNames.HeadPath(_options.Folder, _options.Stream), head);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The entries are safe; a head anchor that lags behind only narrows what a cut tail shows.
+        }
+    }
+
+    /// <summary>
+    /// A write or fsync failed: after a failed fsync the kernel may have dropped the written pages,
+    /// so everything since the last good fsync is written again, to a new file; this one is cut
+    /// back to what is known to be on disk. The entries keep their bytes, so the chain is unchanged.
+    /// </summary>
+    private void Fail(Exception error, DateTimeOffset now, bool retry)
+    {
+        _lastError = error;
+        _failing = true;
+        _writable = false;
+        if (_file is not null)
+        {
+            try
+            {
+                _file.Truncate(_syncedLength);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The copies in the next file are identical; the verifier and reader recognise them.
+            }
+
+            var empty = _syncedLength == 0;
+            CloseFile();
+            if (empty)
+            {
+                TryDelete(_filePath!);
+            }
+        }
+
+        _unwritten.InsertRange(0, _unsynced);
+        _unsynced.Clear();
+
+        // Armed before the waiters hear of the failure, so whatever they do next finds the retry scheduled.
+        if (retry)
+        {
+            _retryTimer.Change(RetryInterval, Timeout.InfiniteTimeSpan);
+        }
+
+        FailWaiters(_unwritten, null);
+    }
+
+    private void FailWaiters(List<PendingEntry> entries, string? message)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Waiter is { } waiter)
+            {
+                waiter.TrySetException(message is null ? NotWritable() : new AuditLogException(message));
+                entry.Waiter = null;
+            }
+        }
+    }
+
+    private void CloseFile()
+    {
+        try
+        {
+            _file?.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing is buffered; closing can only report an earlier failure, already handled.
+        }
+
+        _file = null;
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            _fileSystem.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // An empty file left behind holds no entries; readers pass over it.
+        }
+    }
+
+    private void OnFlushDue() => _queue.Writer.TryWrite(Queued.Tick);
+
+    private void OnRetryDue() => _wake.Release();
+
+    private static int Day(DateTimeOffset time)
+    {
+        var utc = time.UtcDateTime;
+        return (utc.Year * 10000) + (utc.Month * 100) + utc.Day;
+    }
+
+    private static DateOnly DayOnly(int day) => new(day / 10000, day / 100 % 100, day % 100);
+
+    /// <summary>An entry serialised with its place in the chain, kept until it is fsynced.</summary>
+    private sealed class PendingEntry(byte[] bytes, long sequence, byte[] mac, bool counted)
+    {
+        public byte[] Bytes { get; } = bytes;
+
+        public long Sequence { get; } = sequence;
+
+        public byte[] Mac { get; } = mac;
+
+        /// <summary>Whether it counts against <see cref="AuditLogOptions.MaxPendingEntries"/> (the log's own entries do not).</summary>
+        public bool Counted { get; } = counted;
+
+        public TaskCompletionSource? Waiter { get; set; }
+    }
+}
