@@ -8,6 +8,13 @@ namespace Mailroom.Core.Audit;
 /// </summary>
 internal sealed record ChainEnd(ParsedEntry? Last, string? LastFile, AuditHead? Head, HeadProblem HeadProblem, int NewestDay, int NewestNumber)
 {
+    /// <summary>
+    /// The newest file, when the next writer may go on appending to it: the chain's last entry is
+    /// its last line, whole and ending in a line feed (nothing torn by a crash), and the head
+    /// anchor agrees. Otherwise the writer starts a new file.
+    /// </summary>
+    public (string Path, long Length)? Continuable { get; init; }
+
     private const int TailChunk = 64 * 1024;
 
     public static ChainEnd Find(AuditLogOptions options)
@@ -23,7 +30,26 @@ internal sealed record ChainEnd(ParsedEntry? Last, string? LastFile, AuditHead? 
 
         var head = AuditHead.Read(AuditFileNames.HeadPath(options.Folder, options.Stream), options.Stream, options.ChainKey, out var problem);
         var newest = files.Count > 0 ? files[^1] : null;
-        return new ChainEnd(last, last is null ? null : lastFile, head, problem, newest?.Day ?? 0, newest?.Number ?? 0);
+        return new ChainEnd(last, last is null ? null : lastFile, head, problem, newest?.Day ?? 0, newest?.Number ?? 0)
+        {
+            Continuable = newest is not null && last is not null && lastFile == newest.Name && head is not null && head.Sequence == last.Sequence
+                ? EndsCleanly(newest.Path)
+                : null,
+        };
+    }
+
+    /// <summary>The file's length when its last octet is a line feed, so appending starts a new line.</summary>
+    private static (string, long)? EndsCleanly(string path)
+    {
+        using var stream = AuditLineReader.OpenForReading(path);
+        var length = stream.Length;
+        if (length == 0)
+        {
+            return null;
+        }
+
+        stream.Position = length - 1;
+        return stream.ReadByte() == '\n' ? (path, length) : null;
     }
 
     /// <summary>The last complete entry of a file: read from its end, so a large file costs one small read.</summary>

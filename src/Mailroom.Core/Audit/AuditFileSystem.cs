@@ -9,11 +9,18 @@ internal interface IAuditFileSystem
     /// <summary>Creates a new log file (never an existing one), readable by the owner only.</summary>
     IAuditFile CreateNew(string path);
 
+    /// <summary>Opens an existing log file to append to it, from <paramref name="length"/> on.</summary>
+    IAuditFile OpenAppend(string path, long length);
+
     /// <summary>Makes a new file's name durable (fsync of the folder).</summary>
     void SyncFolder(string folder);
 
-    /// <summary>Replaces a small file whole: written beside it, then renamed over it.</summary>
-    void Replace(string path, ReadOnlySpan<byte> contents);
+    /// <summary>
+    /// Writes a small fixed-size file in place, at offset 0, creating it the first time. Not a
+    /// new file renamed over the old one: that costs an inode allocation per call, which
+    /// measured as the audit log's largest cost on the receive path.
+    /// </summary>
+    void Overwrite(string path, ReadOnlySpan<byte> contents);
 
     /// <summary>Removes a log file that was abandoned before anything reached it.</summary>
     void Delete(string path);
@@ -43,17 +50,27 @@ internal sealed class AuditFileSystem : IAuditFileSystem
     public IAuditFile CreateNew(string path) =>
         new DiskFile(new FileStream(path, PrivateFileOptions(FileMode.CreateNew, FileAccess.Write, FileShare.Read)));
 
-    public void SyncFolder(string folder) => DirectorySync.Sync(folder);
-
-    public void Replace(string path, ReadOnlySpan<byte> contents)
+    public IAuditFile OpenAppend(string path, long length)
     {
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, PrivateFileOptions(FileMode.Create, FileAccess.Write)))
+        // An existing file keeps its mode; UnixCreateMode applies only to modes that create.
+        var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0 });
+        if (stream.Length != length)
         {
-            stream.Write(contents);
+            // Changed since it was read: start a new file rather than append after something unknown.
+            stream.Dispose();
+            throw new IOException($"{path} changed while the audit log was opening.");
         }
 
-        File.Move(temporary, path, overwrite: true);
+        stream.Position = length;
+        return new DiskFile(stream);
+    }
+
+    public void SyncFolder(string folder) => DirectorySync.Sync(folder);
+
+    public void Overwrite(string path, ReadOnlySpan<byte> contents)
+    {
+        using var stream = new FileStream(path, PrivateFileOptions(FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read));
+        stream.Write(contents);
     }
 
     public void Delete(string path) => File.Delete(path);

@@ -11,15 +11,23 @@ namespace Mailroom.Core.Audit;
 /// valid chain), so the writer records where the end is, and the verifier and the next writer
 /// compare. It names only entries already fsynced, so a crash never makes it claim entries the
 /// disk lost; after a crash it may lag behind, which is harmless.
+/// <para>
+/// It is always <see cref="Size"/> octets (the JSON padded with spaces), overwritten in place:
+/// one write within one disk sector, so a crash leaves the old anchor or the new one, and no new
+/// file (and inode) per fsync.
+/// </para>
 /// </summary>
 internal sealed record AuditHead(long Sequence, byte[] Mac)
 {
+    public const int Size = 256;
+
     public byte[] Serialize(string stream, byte[] chainKey)
     {
         var mac = Convert.ToBase64String(Mac);
-        return Encoding.UTF8.GetBytes(string.Create(
+        var json = string.Create(
             CultureInfo.InvariantCulture,
-            $"{{\"seq\":{Sequence},\"mac\":\"{mac}\",\"hmac\":\"{Convert.ToBase64String(Seal(stream, Sequence, mac, chainKey))}\"}}\n"));
+            $"{{\"seq\":{Sequence},\"mac\":\"{mac}\",\"hmac\":\"{Convert.ToBase64String(Seal(stream, Sequence, mac, chainKey))}\"}}");
+        return Encoding.UTF8.GetBytes(json.PadRight(Size - 1) + "\n");
     }
 
     /// <summary>Reads a head anchor: null with a problem when it is missing, unreadable or its seal does not match.</summary>

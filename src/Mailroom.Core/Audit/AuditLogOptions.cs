@@ -39,6 +39,13 @@ public sealed record AuditLogOptions
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// A writer that opens goes on with the day's newest file when it ended cleanly, rather than
+    /// start a file of its own: the admin stream opens once per command, and a file per command
+    /// would bury the folder. After a crash (a torn line, a head anchor that lags) it starts a new file.
+    /// </summary>
+    public bool ContinueNewestFile { get; init; } = true;
+
+    /// <summary>
     /// How many entries may wait in memory while the disk fails; beyond this, entries are dropped
     /// and counted, and an audit.gap entry says how many once writing works again, so a long
     /// outage cannot exhaust memory yet the loss is on the record.

@@ -219,7 +219,7 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
                 _notes.Add($"there is no head anchor ({Path.GetFileName(path)}), so entries cut from the end would not show");
                 return null;
             case HeadProblem.Unreadable:
-                _notes.Add($"the head anchor ({Path.GetFileName(path)}) cannot be read (a crash while it was replaced can empty it), so entries cut from the end would not show");
+                _notes.Add($"the head anchor ({Path.GetFileName(path)}) cannot be read (a crash while it was written can spoil it), so entries cut from the end would not show");
                 return null;
             case HeadProblem.Forged:
                 return new AuditBreak(path, 1, null, AuditBreakKind.Edited, $"the head anchor {Path.GetFileName(path)} does not match its seal: it was altered");

@@ -26,6 +26,9 @@ public sealed partial class FileAuditLog
     private long _syncedLength;
     private DateTimeOffset _lastSync;
     private bool _failing;
+
+    /// <summary>The newest file, when this writer may go on with it (see <see cref="ChainEnd.Continuable"/>); used once.</summary>
+    private (string Path, long Length)? _continuable;
     private volatile bool _writeStop;
 
     private async Task RunAsync()
@@ -188,6 +191,25 @@ public sealed partial class FileAuditLog
             return;
         }
 
+        // A writer that opens often (every admin command) goes on with the newest file of the day
+        // rather than leave a file per run, when that file ended cleanly and has room.
+        if (_continuable is { } newest && (today == _fileDay || !_options.RotateDaily) && newest.Length < _options.MaxFileSize)
+        {
+            _continuable = null;
+            try
+            {
+                _file = _fileSystem.OpenAppend(newest.Path, newest.Length);
+                _filePath = newest.Path;
+                _fileLength = _syncedLength = newest.Length;
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Then a new file, as after a crash.
+            }
+        }
+
+        _continuable = null;
         var number = today == _fileDay ? _fileNumber + 1 : 1;
         string path;
         while (File.Exists(path = Path.Combine(_options.Folder, AuditFileNames.FileName(_options.Stream, DayOnly(today), number))))
@@ -272,7 +294,7 @@ public sealed partial class FileAuditLog
         try
         {
             var head = new AuditHead(last.Sequence, last.Mac).Serialize(_options.Stream, _options.ChainKey);
-            _fileSystem.Replace(AuditFileNames.HeadPath(_options.Folder, _options.Stream), head);
+            _fileSystem.Overwrite(AuditFileNames.HeadPath(_options.Folder, _options.Stream), head);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -39,6 +39,7 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
         _lastSequence = _sequence;
         _mac = end.Last?.Mac ?? AuditFormat.GenesisMac();
         (_fileDay, _fileNumber) = (end.NewestDay, end.NewestNumber);
+        _continuable = options.ContinueNewestFile ? end.Continuable : null;
         _lastSync = time.GetUtcNow();
         _flushTimer = time.CreateTimer(static s => ((FileAuditLog)s!).OnFlushDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _retryTimer = time.CreateTimer(static s => ((FileAuditLog)s!).OnRetryDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

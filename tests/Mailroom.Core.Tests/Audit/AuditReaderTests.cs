@@ -37,7 +37,7 @@ public sealed class AuditReaderTests : AuditTestBase
     public async Task A_filter_picks_out_entries_across_streams_and_files()
     {
         await WriteRunAsync(5);
-        await WriteRunAsync(5, first: 6);
+        await WriteRunAsync(5, first: 6, newFile: true);
         await WriteRunAsync(5, first: 11, options: Options(stream: "cli"));
 
         var filter = new AuditFilter { User = "user-7@example.com" };
@@ -52,7 +52,7 @@ public sealed class AuditReaderTests : AuditTestBase
     public async Task Single_files_read_like_folders_and_a_missing_path_is_an_audit_log_exception()
     {
         await WriteRunAsync(2);
-        await WriteRunAsync(2, first: 3);
+        await WriteRunAsync(2, first: 3, newFile: true);
 
         Assert.Equal([5L, 6, 7, 8], ReadAll(LogFiles()[1]).Select(r => r.Sequence));
         Assert.Throws<AuditLogException>(() => ReadAll(Path.Combine(Folder, "nothing-here")));

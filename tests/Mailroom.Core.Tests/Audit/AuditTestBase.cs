@@ -29,9 +29,9 @@ public abstract class AuditTestBase : IDisposable
         FileAuditLog.OpenAsync(options ?? Options(), Time, fileSystem ?? AuditFileSystem.Instance, CancellationToken.None);
 
     /// <summary>A log of one writer's run: audit.start, <paramref name="count"/> events numbered from <paramref name="first"/>, audit.stop.</summary>
-    protected async Task WriteRunAsync(int count, int first = 1, AuditLogOptions? options = null)
+    protected async Task WriteRunAsync(int count, int first = 1, AuditLogOptions? options = null, bool newFile = false)
     {
-        await using var log = await OpenAsync(options);
+        await using var log = await OpenAsync(newFile ? (options ?? Options()) with { ContinueNewestFile = false } : options);
         for (var i = first; i < first + count; i++)
         {
             log.Record(Event(i));

@@ -69,11 +69,13 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
         return new File(this, file);
     }
 
+    public IAuditFile OpenAppend(string path, long length) => new File(this, AuditFileSystem.Instance.OpenAppend(path, length));
+
     public void SyncFolder(string folder) => AuditFileSystem.Instance.SyncFolder(folder);
 
-    public void Replace(string path, ReadOnlySpan<byte> contents)
+    public void Overwrite(string path, ReadOnlySpan<byte> contents)
     {
-        AuditFileSystem.Instance.Replace(path, contents);
+        AuditFileSystem.Instance.Overwrite(path, contents);
         Complete(_headWaiters);
     }
 

@@ -118,21 +118,21 @@ public sealed class FileAuditLogTests : AuditTestBase
         await WriteRunAsync(3, first: 4);
         await WriteRunAsync(3, first: 7);
 
-        var files = LogFiles();
-        Assert.Equal(3, files.Length);
+        // Each run ended cleanly, so the next one went on with the same file.
+        var file = Assert.Single(LogFiles());
         var result = Assert.Single(Verify().Streams);
         Assert.Null(result.Break);
         Assert.Empty(result.Notes);
-        Assert.Equal((15L, 3, 1L, 15L), (result.Entries, result.Files, result.FirstSequence, result.LastSequence));
+        Assert.Equal((15L, 1, 1L, 15L), (result.Entries, result.Files, result.FirstSequence, result.LastSequence));
 
         var starts = ReadAll(Folder).Where(r => r.Event!.Kind == AuditKinds.LogStart).Select(r => r.Event!.Detail).ToList();
         Assert.StartsWith("a new log; cipher none", starts[0], StringComparison.Ordinal);
-        Assert.StartsWith($"continues from entry 5 in {Path.GetFileName(files[0])}", starts[1], StringComparison.Ordinal);
-        Assert.StartsWith($"continues from entry 10 in {Path.GetFileName(files[1])}", starts[2], StringComparison.Ordinal);
+        Assert.StartsWith($"continues from entry 5 in {Path.GetFileName(file)}", starts[1], StringComparison.Ordinal);
+        Assert.StartsWith($"continues from entry 10 in {Path.GetFileName(file)}", starts[2], StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_restart_never_appends_to_the_last_file_and_skips_a_torn_last_line()
+    public async Task A_restart_never_appends_after_a_torn_last_line_and_skips_it()
     {
         await WriteRunAsync(2);
         var first = Assert.Single(LogFiles());
@@ -188,12 +188,39 @@ public sealed class FileAuditLogTests : AuditTestBase
     }
 
     [Fact]
-    public async Task A_second_run_on_the_same_day_takes_the_next_number()
+    public async Task A_second_run_on_the_same_day_takes_the_next_number_unless_the_last_file_ended_cleanly()
     {
         await WriteRunAsync(1);
         await WriteRunAsync(1, first: 2);
+        Assert.Equal(["server-20261128-0001.jsonl"], LogFiles().Select(Path.GetFileName));
+
+        // A head anchor that lags (a crash before it was written) is no proof the file ended cleanly.
+        File.Delete(Path.Combine(Folder, "server.head"));
+        await WriteRunAsync(1, first: 3);
 
         Assert.Equal(["server-20261128-0001.jsonl", "server-20261128-0002.jsonl"], LogFiles().Select(Path.GetFileName));
+        Assert.Null(Assert.Single(Verify().Streams).Break);
+    }
+
+    [Fact]
+    public async Task The_head_anchor_is_rewritten_in_place_at_one_fixed_size()
+    {
+        await WriteRunAsync(1);
+        var path = Path.Combine(Folder, "server.head");
+
+        // A handle opened now sees the later anchor only if it is written into the same file, not renamed over it.
+        using var earlier = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        var before = new byte[256];
+        earlier.ReadExactly(before);
+        await WriteRunAsync(12, first: 2);
+
+        var after = new byte[256];
+        earlier.Position = 0;
+        earlier.ReadExactly(after);
+        Assert.NotEqual(before, after);
+        Assert.Equal(after, File.ReadAllBytes(path));
+        Assert.Equal((byte)'\n', after[^1]);
+        Assert.Null(Assert.Single(Verify().Streams).Break);
     }
 
     [Fact]

@@ -215,8 +215,8 @@ public sealed class TamperTests : AuditTestBase
     public async Task A_deleted_middle_file_is_found_at_the_start_of_the_next()
     {
         await WriteRunAsync(3);
-        await WriteRunAsync(3, first: 4);
-        await WriteRunAsync(3, first: 7);
+        await WriteRunAsync(3, first: 4, newFile: true);
+        await WriteRunAsync(3, first: 7, newFile: true);
         var files = LogFiles();
         File.Delete(files[1]);
 
@@ -313,7 +313,7 @@ public sealed class TamperTests : AuditTestBase
     public async Task Removed_old_files_are_a_note_that_says_where_the_log_now_starts()
     {
         await WriteRunAsync(3);
-        await WriteRunAsync(3, first: 4);
+        await WriteRunAsync(3, first: 4, newFile: true);
         File.Delete(LogFiles()[0]);
 
         var result = Verify();
@@ -346,7 +346,7 @@ public sealed class TamperTests : AuditTestBase
     public async Task A_single_older_file_verifies_without_the_head_anchor_speaking_for_it()
     {
         await WriteRunAsync(3);
-        await WriteRunAsync(3, first: 4);
+        await WriteRunAsync(3, first: 4, newFile: true);
 
         var result = AuditVerifier.Verify([LogFiles()[0]], ChainKey);
         Assert.True(result.Intact);
