@@ -46,7 +46,7 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Warning, "Session {SessionId} turned on the INSECURE Caesar obfuscation (shift {Shift})")]
     public static partial void CaesarStarted(ILogger logger, string sessionId, byte shift);
 
-    [LoggerMessage(1013, LogLevel.Warning, "Session {SessionId}: the audit log cannot be written, so {Verb} was refused with 451 4.3.0 (Smtp:AuditOnFailure is Refuse)")]
+    [LoggerMessage(1013, LogLevel.Warning, "Session {SessionId}: the audit log cannot be written, so {Verb} was refused with 451 4.3.0 (Audit:OnFailure is Refuse)")]
     public static partial void AuditRefused(ILogger logger, string sessionId, string verb);
 
     [LoggerMessage(1100, LogLevel.Error, "Session {SessionId}: storage failure")]
@@ -64,6 +64,6 @@ internal static partial class Log
     [LoggerMessage(1104, LogLevel.Error, "Session {SessionId}: the {Kind} entry for {Subject} could not be written to the audit log; the change stands but was answered 451 4.3.0, so a retry may repeat it")]
     public static partial void DurableAuditFailed(ILogger logger, Exception exception, string sessionId, string kind, string subject);
 
-    [LoggerMessage(1105, LogLevel.Error, "Session {SessionId}: the {Kind} entry for {Subject} could not be written to the audit log; confirmed unaudited (Smtp:AuditOnFailure is Continue)")]
+    [LoggerMessage(1105, LogLevel.Error, "Session {SessionId}: the {Kind} entry for {Subject} could not be written to the audit log; confirmed unaudited (Audit:OnFailure is Continue)")]
     public static partial void DurableAuditSkipped(ILogger logger, Exception exception, string sessionId, string kind, string subject);
 }

@@ -18,17 +18,37 @@ namespace Mailroom.Server.Session;
 /// </summary>
 internal static class AuditText
 {
-    /// <summary>An unknown first word is cut to this length: enough for any verb, too little to carry a payload.</summary>
-    private const int MaxVerbLength = 16;
-
     /// <summary>Arguments are cut to this length (a command line may be configured longer than 512 octets).</summary>
     private const int MaxArgumentsLength = 512;
 
     /// <summary>The longest user name kept for a log-in: an address is at most 254 octets (RFC 5321 4.5.3.1.3).</summary>
     private const int MaxUserLength = 256;
 
-    private static readonly SearchValues<char> Base64Chars =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+    /// <summary>What stands for a word the log does not keep: an unknown verb, an unknown SASL mechanism.</summary>
+    public const string Unknown = "<unknown>";
+
+    /// <summary>
+    /// SASL mechanisms a client may name (the IANA registry's common ones). Any other word after
+    /// AUTH is not kept: a client that leaves the mechanism out puts its payload there.
+    /// </summary>
+    private static readonly HashSet<string> KnownMechanisms = new(StringComparer.Ordinal)
+    {
+        "PLAIN", "LOGIN", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "CRAM-MD5",
+        "DIGEST-MD5", "NTLM", "GSSAPI", "XOAUTH2", "OAUTHBEARER", "EXTERNAL", "ANONYMOUS",
+    };
+
+    /// <summary>
+    /// Verbs this server does not implement but clients and scanners send (other SMTP extensions,
+    /// and the first words of HTTP, POP3 and IMAP probes): kept by name, so cross-protocol probing
+    /// shows in the log. Any other first word is not kept: it may be a password or a SASL
+    /// response typed or sent where a command was expected.
+    /// </summary>
+    private static readonly HashSet<string> KnownForeignVerbs = new(StringComparer.Ordinal)
+    {
+        "SEND", "SOML", "SAML", "TURN", "ETRN", "ATRN", "BURL", "LHLO", "XCLIENT", "XFORWARD", "XEXCH50", "VERB", "ONEX",
+        "DEBUG", "WIZ", "KILL", "XUSR", "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PRI",
+        "USER", "PASS", "APOP", "STAT", "RETR", "CAPA", "STLS", "LOGIN", "SELECT", "CAPABILITY",
+    };
 
     /// <summary>The verb as the command table spells it ("MAIL", "XCAESAR").</summary>
     public static string Verb(SmtpVerb verb) => CommandTable.Get(verb).Name;
@@ -37,7 +57,7 @@ internal static class AuditText
     public static string? Arguments(SmtpCommand command) => command switch
     {
         // RFC 4954 4: the initial response is a SASL payload (PLAIN's holds the password), so only the mechanism stays.
-        AuthCommand auth => auth.InitialResponse is null ? auth.Mechanism : $"{auth.Mechanism} {AuditEvent.Redacted}",
+        AuthCommand auth => (KnownMechanisms.Contains(auth.Mechanism) ? auth.Mechanism : Unknown) + (auth.InitialResponse is null ? string.Empty : " " + AuditEvent.Redacted),
         LognCommand logn => $"{Cut(logn.User, MaxUserLength)} {AuditEvent.Redacted}",
         HeloCommand helo => Cut(helo.ClientIdentity, MaxArgumentsLength),
         MailCommand mail => Cut("FROM:" + mail.RawPath + Parameters(mail.Parameters), MaxArgumentsLength),
@@ -58,8 +78,8 @@ internal static class AuditText
 
     /// <summary>
     /// The verb and arguments of a line that is not a command (500, 501, a bare LF, a line too long).
-    /// The first word is kept as printable ASCII, at most 16 characters; the arguments only when
-    /// the word is a known verb other than AUTH and LOGN and the line was not cut short.
+    /// The first word is kept when it is a verb (ours, or one another protocol or extension uses);
+    /// the arguments only when it is one of ours other than AUTH and LOGN and the line was not cut short.
     /// <paramref name="line"/> is the whole line or, for a line too long, its first octets.
     /// </summary>
     public static (string Verb, string? Arguments) Unparsed(ReadOnlySpan<byte> line, bool tooLong)
@@ -76,14 +96,11 @@ internal static class AuditText
         }
 
         // A client that sends SASL responses nobody asked for (after AUTH was refused, or after a
-        // 501 ended the exchange) has them read as commands. A word that could be one (eight or
-        // more characters of the base64 alphabet: four or more octets of payload) is not kept.
-        if (word.Length >= 8 && !word.AsSpan().ContainsAnyExcept(Base64Chars))
-        {
-            return (AuditEvent.Redacted, null);
-        }
-
-        return (Cut(word, MaxVerbLength).ToUpperInvariant(), null);
+        // 501 ended the exchange), a password typed on a line of its own, a client that shifts
+        // its bytes for an XCAESAR the server refused: each is read as a command. Only a word
+        // known to be a verb is kept; any part of any other word could be the secret.
+        var upper = word.ToUpperInvariant();
+        return (KnownForeignVerbs.Contains(upper) ? upper : Unknown, null);
     }
 
     /// <summary>A reply as the audit log keeps it: "250 2.1.0", or just "354" without an enhanced code.</summary>

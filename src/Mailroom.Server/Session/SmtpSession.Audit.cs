@@ -43,12 +43,13 @@ public sealed partial class SmtpSession
 
     /// <summary>
     /// True, with 451 4.3.0 queued, when <paramref name="verb"/> would start work that must be
-    /// audited (a transaction, a mailbox change) while the audit log cannot be written and the
+    /// audited (a transaction; opening, reading or changing a mailbox, since reading marks a message
+    /// read) while the audit log cannot be written and the
     /// policy is to refuse rather than carry on unaudited.
     /// </summary>
     private bool RefuseUnaudited(SmtpVerb verb)
     {
-        if (verb is not (SmtpVerb.Mail or SmtpVerb.Dele or SmtpVerb.Flag) || !_audit.RefusesNewWork)
+        if (verb is not (SmtpVerb.Mail or SmtpVerb.Read or SmtpVerb.Next or SmtpVerb.Prev or SmtpVerb.Dele or SmtpVerb.Flag) || !_audit.RefusesNewWork)
         {
             return false;
         }

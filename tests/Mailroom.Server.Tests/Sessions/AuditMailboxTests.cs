@@ -118,8 +118,15 @@ public class AuditMailboxTests
         Assert.Equal("4.3.0", (await h.ExpectAsync("DELE", 451)).Enhanced.ToString());
         Assert.Equal("4.3.0", (await h.ExpectAsync("DELE " + Support, 451)).Enhanced.ToString());
         Assert.Equal("4.3.0", (await h.ExpectAsync("FLAG important", 451)).Enhanced.ToString());
+
+        // Reading marks a message read, and opening or reading is a mailbox action the log must show.
+        Assert.Equal("4.3.0", (await h.ExpectAsync("PREV", 451)).Enhanced.ToString());
+        Assert.Equal("4.3.0", (await h.ExpectAsync("NEXT", 451)).Enhanced.ToString());
+        Assert.Equal("4.3.0", (await h.ExpectAsync("READ " + Support, 451)).Enhanced.ToString());
         Assert.Equal(1, await CountAsync(db, Support));
         Assert.DoesNotContain(audit.Events, e => e.Kind is AuditKinds.MailboxDelete or AuditKinds.MailboxFlag);
+        Assert.Single(audit.Events, e => e.Kind is AuditKinds.MailboxRead);
+        Assert.Single(audit.Events, e => e.Kind is AuditKinds.MailboxOpen);
 
         audit.IsWritable = true;
         await h.ExpectAsync("DELE", 250);
