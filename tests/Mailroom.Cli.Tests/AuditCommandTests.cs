@@ -189,6 +189,75 @@ public sealed class AuditCommandTests : CliRun
         Assert.Equal(ExitCodes.Usage, (await RunAsync("audit", "show", "--from", "yesterday-ish")).ExitCode);
     }
 
+    [Fact]
+    public async Task A_chosen_argument_cannot_forge_a_field_in_the_text_view()
+    {
+        await RunAsync("mailbox", "add", "evil\\\" user=root@example.com");
+
+        var line = Assert.Single(Lines((await RunAsync("audit", "show", "--event", "admin")).Output));
+        var fields = Fields(line);
+
+        Assert.Equal(Environment.UserName, Assert.Single(fields, f => f.Key == "user").Value);
+        Assert.Equal("mailbox add evil\\\" user=root@example.com", Assert.Single(fields, f => f.Key == "command").Value);
+    }
+
+    /// <summary>The key=value fields of a text line, as a careful reader splits them: quotes group, a backslash escapes.</summary>
+    private static List<KeyValuePair<string, string>> Fields(string line)
+    {
+        var fields = new List<KeyValuePair<string, string>>();
+        var i = 0;
+        while (i < line.Length)
+        {
+            var space = line.IndexOf(' ', i);
+            var equals = line.IndexOf('=', i);
+            if (equals < 0 || (space >= 0 && space < equals))
+            {
+                i = space < 0 ? line.Length : space + 1;
+                continue;
+            }
+
+            var key = line[i..equals];
+            var value = new System.Text.StringBuilder();
+            i = equals + 1;
+            if (i < line.Length && line[i] == '"')
+            {
+                for (i++; i < line.Length && line[i] != '"'; i++)
+                {
+                    value.Append(line[i] == '\\' ? line[++i] : line[i]);
+                }
+
+                i += 2;
+            }
+            else
+            {
+                var end = line.IndexOf(' ', i);
+                value.Append(end < 0 ? line[i..] : line[i..end]);
+                i = end < 0 ? line.Length : end + 1;
+            }
+
+            fields.Add(new(key, value.ToString()));
+        }
+
+        return fields;
+    }
+
+    [Fact]
+    public async Task Removing_a_mailbox_is_a_mailbox_deletion_and_reading_a_message_names_its_mailbox()
+    {
+        await RunAsync("domain", "add", "example.com");
+        await RunAsync("mailbox", "add", "support@example.com");
+        var id = await DeliverAsync("s@example.net", "support@example.com", "Subject: x\r\n\r\nx\r\n"u8.ToArray());
+        await RunAsync("mail", "show", id);
+        await RunAsync("mailbox", "remove", "support@example.com");
+
+        var lines = Lines((await RunAsync("audit", "show", "--mailbox", "support@example.com", "--event", "mailbox.read,mailbox.delete")).Output);
+
+        Assert.Equal(2, lines.Length);
+        Assert.Contains($" mailbox.read ok user={Environment.UserName} ", lines[0], StringComparison.Ordinal);
+        Assert.Contains($"message={id}", lines[0], StringComparison.Ordinal);
+        Assert.Contains(" mailbox.delete ok ", lines[1], StringComparison.Ordinal);
+    }
+
     private async Task<List<JsonElement>> ShowJsonAsync(params string[] filters)
     {
         var result = await RunAsync(["audit", "show", "--json", .. filters]);

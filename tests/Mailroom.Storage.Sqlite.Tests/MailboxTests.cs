@@ -212,11 +212,33 @@ public sealed class MailboxTests : TempStore
         await DeliverAsync(Body("deleted"), alice);
         Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
         var now = DateTimeOffset.UtcNow;
-        Assert.Equal(0, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(29))).PurgeAsync(None));
+        var audit = new Recorded();
+        Assert.Equal(0, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(29)), audit).PurgeAsync(None));
+        Assert.Empty(audit.Events);
         Assert.Equal(1, await Store.RestoreAsync(alice.Id, None));
         Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
-        Assert.Equal(1, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(31))).PurgeAsync(None));
+        Assert.Equal(1, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(31)), audit).PurgeAsync(None));
         Assert.Equal(0, await Store.RestoreAsync(alice.Id, None));
+
+        // Mail gone for good is a mailbox action the audit log shows.
+        var purge = Assert.Single(audit.Events);
+        Assert.Equal(Mailroom.Core.Audit.AuditKinds.MailboxPurge, purge.Kind);
+        Assert.StartsWith("1 message(s) deleted for good", purge.Detail, StringComparison.Ordinal);
+    }
+
+    private sealed class Recorded : Mailroom.Core.Audit.IAuditLog
+    {
+        public List<Mailroom.Core.Audit.AuditEvent> Events { get; } = [];
+
+        public bool IsWritable => true;
+
+        public void Record(Mailroom.Core.Audit.AuditEvent entry) => Events.Add(entry);
+
+        public ValueTask RecordDurableAsync(Mailroom.Core.Audit.AuditEvent entry, CancellationToken cancellationToken)
+        {
+            Events.Add(entry);
+            return ValueTask.CompletedTask;
+        }
     }
 
     [Fact]

@@ -58,7 +58,8 @@ internal static class AdminAction
                 var store = await SqliteMailStore.OpenAsync(dataDirectory, cancellationToken).ConfigureAwait(false);
                 await using (store.ConfigureAwait(false))
                 {
-                    var settings = AuditSettings.From(ServeCommand.BuildConfiguration(Directory.GetCurrentDirectory(), parseResult.GetValue(config), new Dictionary<string, string?>()), dataDirectory);
+                    var configuration = ServeCommand.BuildConfiguration(Directory.GetCurrentDirectory(), parseResult.GetValue(config), new Dictionary<string, string?>());
+                    var settings = AuditSettings.From(AuditSettings.OverServerSettings(dataDirectory, configuration), dataDirectory);
                     audit = await OpenAuditAsync(settings, error, cancellationToken).ConfigureAwait(false);
                     var context = new AdminContext(parseResult, store, output, error, cancellationToken) { Audit = (IAuditLog?)audit ?? NullAuditLog.Instance };
                     int exitCode;
@@ -66,8 +67,9 @@ internal static class AdminAction
                     {
                         exitCode = await body(context).ConfigureAwait(false);
                     }
-                    catch (Exception exception) when (exception is AdminException or StorageException)
+                    catch (Exception exception)
                     {
+                        // Whatever ended the command (a refusal, the store, Ctrl-C, a closed pipe, a bug) is on record.
                         exitCode = ExitCodeOf(exception);
                         await RecordAsync(context, settings, exitCode, error).ConfigureAwait(false);
                         throw;
@@ -140,7 +142,8 @@ internal static class AdminAction
         };
         try
         {
-            await context.Audit.RecordDurableAsync(entry, context.CancellationToken).ConfigureAwait(false);
+            // Not the command's token: a command cut short by Ctrl-C is still recorded.
+            await context.Audit.RecordDurableAsync(entry, CancellationToken.None).ConfigureAwait(false);
             return exitCode;
         }
         catch (AuditLogException exception) when (settings.OnFailure == AuditFailurePolicy.Continue)
@@ -204,7 +207,9 @@ internal static class AdminAction
     {
         AdminException admin => admin.ExitCode,
         DirectoryConflictException => ExitCodes.DataError,
-        _ => ExitCodes.IoError,
+        StorageException => ExitCodes.IoError,
+        OperationCanceledException => ExitCodes.Interrupted,
+        _ => ExitCodes.Software,
     };
 
     private static int Fail(TextWriter error, string message, int exitCode)

@@ -14,6 +14,12 @@ public static class ExitCodes
     /// <summary>EX_NOUSER: no such user or domain.</summary>
     public const int NoUser = 67;
 
+    /// <summary>EX_SOFTWARE: an internal error (a bug); recorded in the audit log as such.</summary>
+    public const int Software = 70;
+
+    /// <summary>128 + SIGINT, as shells report a command stopped with Ctrl-C.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>EX_IOERR: the store failed.</summary>
     public const int IoError = 74;
 

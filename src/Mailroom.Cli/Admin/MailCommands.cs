@@ -60,7 +60,15 @@ internal static class MailCommands
             var messageId = context.ParseResult.GetValue(id)!;
             var message = await context.Store.OpenMessageAsync(messageId, context.CancellationToken).ConfigureAwait(false)
                 ?? throw new AdminException(ExitCodes.DataError, $"no such message: {messageId}");
-            context.Audit.Record(context.Event(AuditKinds.MailboxRead) with { MessageId = messageId, Detail = "mail show" });
+            // One entry per mailbox the message is in, so "who read what in support@" finds it.
+            // (A scan of the deliveries: this is an admin command, not the receive path.)
+            var mailboxes = (await context.Store.ListMessagesAsync(null, context.CancellationToken).ConfigureAwait(false))
+                .Where(d => d.MessageId == messageId).Select(d => (string?)d.Mailbox).Distinct(StringComparer.Ordinal).DefaultIfEmpty(null);
+            foreach (var mailbox in mailboxes)
+            {
+                context.Audit.Record(context.Event(AuditKinds.MailboxRead) with { MessageId = messageId, Mailbox = mailbox, Detail = "mail show" });
+            }
+
             await using (message.ConfigureAwait(false))
             {
                 await CopyBytesAsync(message, context.Output, context.CancellationToken).ConfigureAwait(false);

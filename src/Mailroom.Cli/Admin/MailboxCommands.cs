@@ -54,6 +54,7 @@ internal static class MailboxCommands
                 throw new AdminException(ExitCodes.NoUser, $"no such shared mailbox: {name.ToLowerInvariant()}");
             }
 
+            context.Audit.Record(context.Event(AuditKinds.MailboxDelete) with { Mailbox = name.ToLowerInvariant(), Detail = "the shared mailbox and its messages were removed" });
             context.Output.WriteLine($"removed shared mailbox {name.ToLowerInvariant()}");
             return ExitCodes.Ok;
         });

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Audit;
 
 namespace Mailroom.Cli.Admin;
 
@@ -97,6 +98,7 @@ internal static class UserCommands
                 throw NoSuchUser(account);
             }
 
+            context.Audit.Record(context.Event(AuditKinds.MailboxDelete) with { Mailbox = account.ToLowerInvariant(), Detail = "the account, its mailbox and its messages were removed" });
             context.Output.WriteLine($"removed user {account.ToLowerInvariant()}");
             return ExitCodes.Ok;
         });

@@ -126,7 +126,7 @@ public static class AuditCommands
                     await output.WriteLineAsync(AuditPrinter.Verification(stream)).ConfigureAwait(false);
                     foreach (var note in stream.Notes)
                     {
-                        await output.WriteLineAsync($"  note: {note}").ConfigureAwait(false);
+                        await output.WriteLineAsync($"  note: {AuditPrinter.Clean(note)}").ConfigureAwait(false);
                     }
                 }
 
@@ -195,7 +195,8 @@ public static class AuditCommands
             }
 
             var configuration = ServeCommand.BuildConfiguration(Directory.GetCurrentDirectory(), parse.GetValue(_config), flags);
-            var settings = AuditSettings.From(configuration, configuration["Data"] is { Length: > 0 } configured ? configured : "data");
+            var dataDirectory = configuration["Data"] is { Length: > 0 } configured ? configured : "data";
+            var settings = AuditSettings.From(AuditSettings.OverServerSettings(dataDirectory, configuration), dataDirectory);
             var logs = parse.GetValue(_logs) is { Length: > 0 } named ? named.Select(Path.GetFullPath).ToArray() : [settings.Folder];
             return new Location(settings, logs);
         }

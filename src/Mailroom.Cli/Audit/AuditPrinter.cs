@@ -97,14 +97,14 @@ internal static class AuditPrinter
     public static string Verification(StreamVerification stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var head = string.Create(CultureInfo.InvariantCulture, $"{stream.Folder} {stream.Stream}: {stream.Entries} entries in {stream.Files} file(s) ({stream.FirstSequence} to {stream.LastSequence})");
+        var head = string.Create(CultureInfo.InvariantCulture, $"{Clean(stream.Folder)} {Clean(stream.Stream)}: {stream.Entries} entries in {stream.Files} file(s) ({stream.FirstSequence} to {stream.LastSequence})");
         if (stream.Break is not { } broken)
         {
             return head + ": intact";
         }
 
         var at = broken.Sequence is { } seq ? string.Create(CultureInfo.InvariantCulture, $", entry {seq}") : string.Empty;
-        return string.Create(CultureInfo.InvariantCulture, $"{head}: BROKEN ({broken.Kind.ToString().ToLowerInvariant()}) at {broken.File} line {broken.Line}{at}: {broken.Message}");
+        return string.Create(CultureInfo.InvariantCulture, $"{head}: BROKEN ({broken.Kind.ToString().ToLowerInvariant()}) at {Clean(broken.File)} line {broken.Line}{at}: {Clean(broken.Message)}");
     }
 
     public static string Outcome(AuditOutcome outcome) => outcome switch
@@ -125,9 +125,11 @@ internal static class AuditPrinter
 
         line.Append(' ').Append(name).Append('=');
         var clean = Clean(value);
-        if (clean.Length == 0 || clean.Contains(' ', StringComparison.Ordinal) || clean.Contains('"', StringComparison.Ordinal))
+        // Quoted, with quotes and backslashes escaped, whenever it could be read as more than one
+        // field: a client-chosen name like `x" user=admin` must not forge a field in the text view.
+        if (clean.Length == 0 || clean.AsSpan().IndexOfAny(" \"\\=") >= 0)
         {
-            line.Append('"').Append(clean.Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+            line.Append('"').Append(clean.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
         }
         else
         {
@@ -144,7 +146,7 @@ internal static class AuditPrinter
     }
 
     /// <summary>Entries carry what clients sent: no control character may reach the terminal.</summary>
-    private static string Clean(string text) =>
+    public static string Clean(string text) =>
         string.Create(text.Length, text, static (span, source) =>
         {
             for (var i = 0; i < source.Length; i++)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Mailroom.Core.Audit;
 using Mailroom.Server;
 using Microsoft.Extensions.Configuration;
@@ -120,6 +121,67 @@ public sealed record AuditSettings(
         }
 
         return keyring;
+    }
+
+    /// <summary>
+    /// Where <c>mailroom serve</c> leaves the audit settings it runs with (absolute paths), in the
+    /// data folder. Admin commands and <c>mailroom audit</c> read it first, so that run from any
+    /// folder, without the server's configuration file, they still write with the server's cipher,
+    /// key, chain key and node, and read with its keys.
+    /// </summary>
+    public static string ServerSettingsFile(string dataDirectory) => Path.Combine(Path.GetFullPath(dataDirectory), "audit-settings.json");
+
+    /// <summary>The configuration with the server's audit settings beneath it: what is configured here still wins.</summary>
+    public static IConfiguration OverServerSettings(string dataDirectory, IConfiguration configuration) =>
+        new ConfigurationBuilder()
+            .AddJsonFile(ServerSettingsFile(dataDirectory), optional: true)
+            .AddConfiguration(configuration)
+            .Build();
+
+    /// <summary>Writes <see cref="ServerSettingsFile"/> (readable by the owner only; it names key files, never keys).</summary>
+    public void WriteServerSettings(string dataDirectory)
+    {
+        var path = ServerSettingsFile(dataDirectory);
+        var temporary = path + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temporary, options))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("//", "Written by mailroom serve at each start: the audit settings it runs with, for the admin commands and mailroom audit.");
+            json.WriteStartObject("Audit");
+            json.WriteBoolean(nameof(Enabled), Enabled);
+            json.WriteString(nameof(Folder), Folder);
+            json.WriteString(nameof(Node), Node);
+            json.WriteString(nameof(Cipher), Cipher);
+            if (KeyFile is not null)
+            {
+                json.WriteString(nameof(KeyFile), KeyFile);
+            }
+
+            json.WriteStartArray(nameof(PreviousKeyFiles));
+            foreach (var file in PreviousKeyFiles)
+            {
+                json.WriteStringValue(file);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber(nameof(CaesarShift), CaesarShift);
+            json.WriteString(nameof(ChainKeyFile), ChainKeyFile);
+            json.WriteNumber(nameof(MaxFileSize), MaxFileSize);
+            json.WriteBoolean(nameof(RotateDaily), RotateDaily);
+            json.WriteString(nameof(FlushInterval), FlushInterval.ToString("c", CultureInfo.InvariantCulture));
+            json.WriteString(nameof(OnFailure), OnFailure.ToString());
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        File.Move(temporary, path, overwrite: true);
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"audit {(Enabled ? "on" : "off")} in {Folder}, node {Node}, cipher {Cipher}");

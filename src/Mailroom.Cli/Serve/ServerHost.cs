@@ -65,13 +65,14 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
             ? ServerCertificates.FromPemFiles(settings.TlsCertificateFile, settings.TlsKeyFile!, _logger)
             : ServerCertificates.SelfSigned(data, settings.Smtp.HostName, _logger);
         _audit = await OpenAuditAsync(cancellationToken).ConfigureAwait(false);
+        settings.Audit?.WriteServerSettings(data);
         _authenticator = new Authenticator(_store);
         _server = new SmtpServer(new SmtpServices(settings.Smtp, _store, _logger, certificates: certificates, authenticator: _authenticator, audit: _audit));
         _server.Start(settings.Listen);
 
         // The trash is emptied of what is older than the retention, at start and then hourly.
         _purging = new CancellationTokenSource();
-        var purger = new TrashPurger(_store, settings.TrashRetention ?? TrashPurger.DefaultRetention);
+        var purger = new TrashPurger(_store, settings.TrashRetention ?? TrashPurger.DefaultRetention, audit: _audit);
         _purger = purger.RunAsync(TimeSpan.FromHours(1), ex => LogPurgeFailed(_logger, ex), _purging.Token);
 
         // Said on standard output whatever the log level: scripts and tests read the bound ports here.

@@ -102,6 +102,9 @@ public static class AuditKinds
     /// <summary>A message (or a whole mailbox) went to the trash. On disk before the reply.</summary>
     public const string MailboxDelete = "mailbox.delete";
 
+    /// <summary>Messages left the trash for good, after the retention.</summary>
+    public const string MailboxPurge = "mailbox.purge";
+
     /// <summary>Messages came back from the trash.</summary>
     public const string MailboxRestore = "mailbox.restore";
 

@@ -114,6 +114,49 @@ public sealed class AuditEndToEndTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Admin_commands_run_without_the_servers_configuration_still_encrypt_with_its_key_and_show_reads_both()
+    {
+        var key = Path.Combine(_folder, "audit.key");
+        Assert.Equal(0, (await CliAsync("audit", "new-key", key)).ExitCode);
+        await using (var server = await ServerProcess.StartAsync(_folder, environment: new Dictionary<string, string>
+        {
+            ["MAILROOM__Audit__Cipher"] = "aes-256-gcm",
+            ["MAILROOM__Audit__KeyFile"] = key,
+            ["MAILROOM__Audit__Node"] = "node-aes",
+        }))
+        {
+            using var client = new SmtpClient();
+            await client.ConnectAsync("127.0.0.1", server.Endpoint.Port, MailKit.Security.SecureSocketOptions.None);
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("customer@remote.test"));
+            message.To.Add(MailboxAddress.Parse(Support));
+            message.Subject = "encrypted audit";
+            message.Body = new TextPart("plain") { Text = "x" };
+            await client.SendAsync(message);
+            await client.DisconnectAsync(quit: true);
+            await server.TerminateAsync();
+            Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        // No --config, no MAILROOM__ variables: the server's own settings, left in the data folder, apply.
+        Assert.Equal(0, (await CliAsync("domain", "add", "extra.example", "--data", _folder)).ExitCode);
+
+        foreach (var file in Directory.GetFiles(Path.Combine(_folder, "audit"), "*.jsonl"))
+        {
+            var text = await File.ReadAllTextAsync(file);
+            Assert.DoesNotContain("extra.example", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("customer@remote.test", text, StringComparison.Ordinal);
+        }
+
+        var shown = (await CliAsync("audit", "show", "--data", _folder)).Output;
+        Assert.Contains("node-aes admin ok", shown, StringComparison.Ordinal);
+        Assert.Contains("extra.example", shown, StringComparison.Ordinal);
+        Assert.Contains("FROM:<customer@remote.test>", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot be read", shown, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliAsync("audit", "verify", "--data", _folder)).ExitCode);
+    }
+
     private static async Task SendWithMailKitAsync(ServerProcess server, string mechanism)
     {
         using var client = new SmtpClient();
