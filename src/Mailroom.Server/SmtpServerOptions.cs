@@ -109,7 +109,7 @@ public sealed class SmtpServerOptions
 
     /// <summary>
     /// While the audit log cannot be written: <see cref="AuditFailurePolicy.Refuse"/> (the default)
-    /// answers MAIL, DELE and FLAG with 451 4.3.0 and confirms no message or deletion whose entry
+    /// answers MAIL, READ, NEXT, PREV, DELE and FLAG with 451 4.3.0 and confirms no message or deletion whose entry
     /// is not on disk; <see cref="AuditFailurePolicy.Continue"/> logs the failure and carries on unaudited.
     /// </summary>
     public AuditFailurePolicy AuditOnFailure { get; set; } = AuditFailurePolicy.Refuse;

@@ -15,7 +15,7 @@ internal sealed class AuditRecorder(SmtpServices services, ConnectionInfo connec
     private bool Refuses => services.Options.AuditOnFailure == AuditFailurePolicy.Refuse;
 
     /// <summary>
-    /// True when work that must be audited may not start (MAIL, DELE, FLAG): the log cannot be
+    /// True when work that must be audited may not start (MAIL and the mailbox commands that read or change mail): the log cannot be
     /// written now and the policy is <see cref="AuditFailurePolicy.Refuse"/>.
     /// </summary>
     public bool RefusesNewWork => Refuses && !AuditLog.IsWritable;
