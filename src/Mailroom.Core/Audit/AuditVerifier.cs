@@ -175,6 +175,13 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
             {
                 return Break(item, AuditBreakKind.Edited, $"the head anchor was altered before the writer started again at entry {e.Sequence} (line {item.Line} of {item.File.Name}); its audit.start entry says: {detail}");
             }
+
+            // The writer puts the head anchor on disk before a new log's first entry, so only the
+            // very first start may find none; later, a missing one was deleted, and with it the proof of a cut tail.
+            if (AuditStartDetail.ReportsLostHead(detail) && !(e.Sequence == 1 && AuditStartDetail.IsNewLog(detail)))
+            {
+                return Break(item, AuditBreakKind.Truncated, $"the head anchor was missing or unreadable when the writer started again at entry {e.Sequence} (line {item.Line} of {item.File.Name}): entries cut from the end before then would not show; its audit.start entry says: {detail}");
+            }
         }
         else if (e.Event is { Kind: AuditKinds.LogGap, Detail: var gap })
         {
@@ -215,12 +222,12 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
         var head = AuditHead.Read(path, stream.Stream, chainKey, out var problem);
         switch (problem)
         {
+            // The writer makes the head anchor before a log's first entry and only ever overwrites it
+            // in place, within one sector: a log with entries and no readable head anchor was tampered with.
             case HeadProblem.Missing:
-                _notes.Add($"there is no head anchor ({Path.GetFileName(path)}), so entries cut from the end would not show");
-                return null;
+                return new AuditBreak(path, 1, null, AuditBreakKind.Truncated, $"the head anchor {Path.GetFileName(path)} is missing: entries cut from the end would not show");
             case HeadProblem.Unreadable:
-                _notes.Add($"the head anchor ({Path.GetFileName(path)}) cannot be read (a crash while it was written can spoil it), so entries cut from the end would not show");
-                return null;
+                return new AuditBreak(path, 1, null, AuditBreakKind.Truncated, $"the head anchor {Path.GetFileName(path)} is unreadable: entries cut from the end would not show");
             case HeadProblem.Forged:
                 return new AuditBreak(path, 1, null, AuditBreakKind.Edited, $"the head anchor {Path.GetFileName(path)} does not match its seal: it was altered");
         }

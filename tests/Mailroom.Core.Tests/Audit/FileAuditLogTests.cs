@@ -195,11 +195,30 @@ public sealed class FileAuditLogTests : AuditTestBase
         Assert.Equal(["server-20261128-0001.jsonl"], LogFiles().Select(Path.GetFileName));
 
         // A head anchor that lags (a crash before it was written) is no proof the file ended cleanly.
-        File.Delete(Path.Combine(Folder, "server.head"));
+        var head = Path.Combine(Folder, "server.head");
+        var lagging = File.ReadAllBytes(head);
         await WriteRunAsync(1, first: 3);
+        File.WriteAllBytes(head, lagging);
+        await WriteRunAsync(1, first: 4);
 
         Assert.Equal(["server-20261128-0001.jsonl", "server-20261128-0002.jsonl"], LogFiles().Select(Path.GetFileName));
         Assert.Null(Assert.Single(Verify().Streams).Break);
+    }
+
+    [Fact]
+    public async Task A_new_log_puts_its_head_anchor_on_disk_before_its_first_entry()
+    {
+        using var disk = new FakeAuditFileSystem();
+        await using (await OpenAsync(fileSystem: disk))
+        {
+            Assert.Equal(["fsynced server.head", "synced folder", "created server-20261128-0001.jsonl"], disk.Steps.Take(3));
+        }
+
+        // A writer that could not write its first entry still leaves the head anchor, naming entry 0.
+        Directory.Delete(Root, recursive: true);
+        using var full = new FakeAuditFileSystem { FailWrites = true };
+        await Assert.ThrowsAsync<AuditLogException>(() => OpenAsync(fileSystem: full));
+        Assert.Contains("\"seq\":0,", File.ReadAllText(Path.Combine(Folder, "server.head")), StringComparison.Ordinal);
     }
 
     [Fact]

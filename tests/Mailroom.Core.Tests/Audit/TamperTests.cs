@@ -250,6 +250,68 @@ public sealed class TamperTests : AuditTestBase
     }
 
     [Fact]
+    public async Task A_cut_tail_hidden_by_deleting_the_head_anchor_is_found()
+    {
+        var file = await OneRunAsync();
+        Rewrite(file, lines => lines[..9]);
+        File.Delete(Path.Combine(Folder, "server.head"));
+
+        var broken = BreakOf();
+        Assert.Equal((Path.Combine(Folder, "server.head"), AuditBreakKind.Truncated), (broken.File, broken.Kind));
+        Assert.Equal("the head anchor server.head is missing: entries cut from the end would not show", broken.Message);
+    }
+
+    [Fact]
+    public async Task A_cut_tail_hidden_by_spoiling_the_head_anchor_is_found()
+    {
+        var file = await OneRunAsync();
+        Rewrite(file, lines => lines[..9]);
+        File.WriteAllText(Path.Combine(Folder, "server.head"), new string(' ', 255) + "\n");
+
+        var broken = BreakOf();
+        Assert.Equal(AuditBreakKind.Truncated, broken.Kind);
+        Assert.Equal("the head anchor server.head is unreadable: entries cut from the end would not show", broken.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_cut_tail_hidden_by_removing_the_head_anchor_before_a_restart_is_found(bool spoil)
+    {
+        var file = await OneRunAsync();
+        Rewrite(file, lines => lines[..9]);
+        var head = Path.Combine(Folder, "server.head");
+        if (spoil)
+        {
+            File.WriteAllText(head, "{}");
+        }
+        else
+        {
+            File.Delete(head);
+        }
+
+        await WriteRunAsync(2, first: 11);
+
+        var broken = BreakOf();
+        Assert.Equal((LogFiles()[1], 1, 10L, AuditBreakKind.Truncated), (broken.File, broken.Line, broken.Sequence, broken.Kind));
+        Assert.StartsWith("the head anchor was missing or unreadable when the writer started again at entry 10", broken.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_head_anchor_that_lags_behind_the_log_is_no_break()
+    {
+        await WriteRunAsync(3);
+        var head = Path.Combine(Folder, "server.head");
+        var lagging = File.ReadAllBytes(head);
+        await WriteRunAsync(3, first: 4);
+
+        // A crash after the fsync and before the head anchor's write leaves it naming an earlier entry.
+        File.WriteAllBytes(head, lagging);
+
+        Assert.True(Verify().Intact);
+    }
+
+    [Fact]
     public async Task A_replaced_head_anchor_is_found_as_edited()
     {
         await OneRunAsync();
