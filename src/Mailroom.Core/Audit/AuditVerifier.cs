@@ -22,7 +22,44 @@ public static class AuditVerifier
             throw new ArgumentException($"The audit chain key must have at least {AuditKeys.KeySize} bytes.", nameof(chainKey));
         }
 
-        return new AuditVerification([.. AuditFileNames.Group(paths).Select(s => new ChainCheck(s, chainKey).Run())]);
+        var given = paths.ToList();
+        var streams = AuditFileNames.Group(given);
+        var checks = streams.Select(s => new ChainCheck(s, chainKey).Run());
+        var orphans = Orphans(given, streams, chainKey);
+        return new AuditVerification([.. checks.Concat(orphans).OrderBy(s => s.Folder, StringComparer.Ordinal).ThenBy(s => s.Stream, StringComparer.Ordinal)]);
+    }
+
+    /// <summary>
+    /// Streams of the given folders that have a head anchor or a lock file but no log files: the
+    /// whole stream was deleted, which its chain alone cannot show. A head anchor naming entry 0
+    /// is only a writer that opened and never wrote its first entry (a full disk).
+    /// </summary>
+    private static IEnumerable<StreamVerification> Orphans(IEnumerable<string> paths, List<AuditStreamFiles> streams, byte[] chainKey)
+    {
+        var folders = paths.Select(Path.GetFullPath).Where(Directory.Exists).Distinct(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            var known = streams.Where(s => s.Folder == folder).Select(s => s.Stream).ToHashSet(StringComparer.Ordinal);
+            var leftovers = Directory.EnumerateFiles(folder, "*.head").Concat(Directory.EnumerateFiles(folder, "*.lock"))
+                .GroupBy(Path.GetFileNameWithoutExtension, StringComparer.Ordinal)
+                .Where(g => AuditFileNames.IsValidStream(g.Key!) && !known.Contains(g.Key!))
+                .OrderBy(g => g.Key, StringComparer.Ordinal);
+            foreach (var leftover in leftovers)
+            {
+                var stream = leftover.Key!;
+                var headPath = AuditFileNames.HeadPath(folder, stream);
+                var head = AuditHead.Read(headPath, stream, chainKey, out _);
+                if (head is { Sequence: 0 })
+                {
+                    yield return new StreamVerification(folder, stream, 0, 0, 0, 0, null, [$"stream {stream} was opened but never wrote an entry"]);
+                    continue;
+                }
+
+                var what = File.Exists(headPath) ? "head anchor" : "lock file";
+                var at = File.Exists(headPath) ? headPath : AuditFileNames.LockPath(folder, stream);
+                yield return new StreamVerification(folder, stream, 0, 0, 0, 0, new AuditBreak(at, 1, null, AuditBreakKind.Removed, $"the log files of stream {stream} are gone but its {what} remains"), []);
+            }
+        }
     }
 }
 
@@ -143,9 +180,9 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
             return Break(item, AuditBreakKind.Edited, $"entry {e.Sequence}'s hash does not match its content: it was edited, or the log was written with another chain key");
         }
 
-        if (e.Sequence == 1 && !e.Prev.AsSpan().SequenceEqual(AuditFormat.GenesisMac()))
+        if (e.Sequence == 1 && !e.Prev.AsSpan().SequenceEqual(AuditFormat.GenesisMac(chainKey, stream.Stream)))
         {
-            return Break(item, AuditBreakKind.Inserted, $"entry 1 at line {item.Line} of {item.File.Name} links to an entry before it: it does not start this chain");
+            return Break(item, AuditBreakKind.Inserted, $"entry 1 at line {item.Line} of {item.File.Name} links to an entry before it or to the start of another stream: it does not start the chain of stream {stream.Stream}");
         }
 
         if (e.Sequence > 1)

@@ -37,7 +37,7 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
         _entryWriter = new AuditEntryWriter(_options.ChainKey, options.Node, options.Cipher);
         _sequence = end.Last?.Sequence ?? 0;
         _lastSequence = _sequence;
-        _mac = end.Last?.Mac ?? AuditFormat.GenesisMac();
+        _mac = end.Last?.Mac ?? AuditFormat.GenesisMac(options.ChainKey, options.Stream);
         (_fileDay, _fileNumber) = (end.NewestDay, end.NewestNumber);
         _continuable = options.ContinueNewestFile ? end.Continuable : null;
         _lastSync = time.GetUtcNow();
@@ -124,7 +124,7 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
     /// </summary>
     private static ChainEnd WriteGenesisHead(AuditLogOptions options, IAuditFileSystem fileSystem, ChainEnd end)
     {
-        var head = new AuditHead(0, AuditFormat.GenesisMac());
+        var head = new AuditHead(0, AuditFormat.GenesisMac(options.ChainKey, options.Stream));
         fileSystem.Overwrite(AuditFileNames.HeadPath(options.Folder, options.Stream), head.Serialize(options.Stream, options.ChainKey), durable: true);
         fileSystem.SyncFolder(options.Folder);
         return end with { Head = head, HeadProblem = HeadProblem.None };

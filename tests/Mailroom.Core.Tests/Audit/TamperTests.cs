@@ -311,6 +311,55 @@ public sealed class TamperTests : AuditTestBase
         Assert.True(Verify().Intact);
     }
 
+    [Theory]
+    [InlineData(false, "head anchor")]
+    [InlineData(true, "lock file")]
+    public async Task A_whole_deleted_stream_is_found_by_what_it_leaves_behind(bool deleteHead, string left)
+    {
+        await OneRunAsync();
+        await WriteRunAsync(5, options: Options(stream: "cli"));
+        foreach (var file in LogFiles("cli"))
+        {
+            File.Delete(file);
+        }
+
+        if (deleteHead)
+        {
+            File.Delete(Path.Combine(Folder, "cli.head"));
+        }
+
+        var result = Verify();
+        Assert.False(result.Intact);
+        Assert.Null(result.Streams.Single(s => s.Stream == "server").Break);
+        var broken = result.Streams.Single(s => s.Stream == "cli").Break!;
+        Assert.Equal(AuditBreakKind.Removed, broken.Kind);
+        Assert.Equal($"the log files of stream cli are gone but its {left} remains", broken.Message);
+    }
+
+    [Fact]
+    public async Task A_stream_opened_on_a_full_disk_that_never_wrote_an_entry_is_no_break()
+    {
+        using var disk = new FakeAuditFileSystem { FailWrites = true };
+        await Assert.ThrowsAsync<AuditLogException>(() => OpenAsync(Options(stream: "cli"), disk));
+        await OneRunAsync();
+
+        var result = Verify();
+        Assert.True(result.Intact);
+        Assert.Equal(["cli", "server"], result.Streams.Select(s => s.Stream));
+    }
+
+    [Fact]
+    public async Task Files_moved_from_another_stream_do_not_verify_as_the_start_of_this_one()
+    {
+        await WriteRunAsync(5, options: Options(stream: "cli"));
+        var moved = Path.Combine(Folder, "server-20261128-0001.jsonl");
+        File.Move(Assert.Single(LogFiles("cli")), moved);
+
+        var broken = AuditVerifier.Verify([moved], ChainKey).Streams.Single().Break!;
+        Assert.Equal((moved, 1, 1L, AuditBreakKind.Inserted), (broken.File, broken.Line, broken.Sequence, broken.Kind));
+        Assert.EndsWith("it does not start the chain of stream server", broken.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_replaced_head_anchor_is_found_as_edited()
     {
