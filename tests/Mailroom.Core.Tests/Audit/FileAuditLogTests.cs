@@ -188,6 +188,61 @@ public sealed class FileAuditLogTests : AuditTestBase
     }
 
     [Fact]
+    public async Task A_clock_stepped_back_across_midnight_never_names_a_file_after_an_earlier_day()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 28, 23, 59, 0, TimeSpan.Zero));
+        var options = Options() with { ContinueNewestFile = false };
+        await using (var log = await FileAuditLog.OpenAsync(options, time))
+        {
+            await log.RecordDurableAsync(Event(1), CancellationToken.None);
+            time.Advance(TimeSpan.FromMinutes(2));
+            await log.RecordDurableAsync(Event(2), CancellationToken.None);
+            time.Advance(TimeSpan.FromDays(-1));
+            await log.RecordDurableAsync(Event(3), CancellationToken.None);
+        }
+
+        // A restart while the clock is still behind, then the clock comes forward again.
+        await using (var log = await FileAuditLog.OpenAsync(options, time))
+        {
+            await log.RecordDurableAsync(Event(4), CancellationToken.None);
+        }
+
+        time.Advance(TimeSpan.FromDays(1));
+        await using (var log = await FileAuditLog.OpenAsync(options, time))
+        {
+            await log.RecordDurableAsync(Event(5), CancellationToken.None);
+        }
+
+        Assert.Equal(
+            ["server-20261128-0001.jsonl", "server-20261129-0001.jsonl", "server-20261129-0002.jsonl", "server-20261129-0003.jsonl"],
+            LogFiles().Select(Path.GetFileName));
+        var result = Assert.Single(Verify().Streams);
+        Assert.Null(result.Break);
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), ReadAll(Folder).Select(r => r.Sequence));
+        var users = ReadAll(Folder).Where(r => r.Event!.Kind == AuditKinds.Command).Select(r => r.Event!.User);
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => $"user-{i}@example.com"), users);
+    }
+
+    [Fact]
+    public async Task A_writer_continues_from_the_highest_entry_even_when_a_later_file_is_named_after_an_earlier_day()
+    {
+        await WriteRunAsync(2);
+        await WriteRunAsync(2, first: 3, newFile: true);
+
+        // As a writer whose clock stepped back across midnight used to name its file.
+        File.Move(LogFiles()[1], Path.Combine(Folder, "server-20261127-0001.jsonl"));
+
+        await using (var log = await OpenAsync())
+        {
+            Assert.Equal(9, log.LastSequence);
+        }
+
+        var start = ReadAll(Folder).Last(r => r.Event!.Kind == AuditKinds.LogStart);
+        Assert.Equal(9, start.Sequence);
+        Assert.StartsWith("continues from entry 8 in server-20261127-0001.jsonl", start.Event!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_run_on_the_same_day_takes_the_next_number_unless_the_last_file_ended_cleanly()
     {
         await WriteRunAsync(1);
