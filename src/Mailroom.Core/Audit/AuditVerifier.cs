@@ -22,10 +22,18 @@ public static class AuditVerifier
             throw new ArgumentException($"The audit chain key must have at least {AuditKeys.KeySize} bytes.", nameof(chainKey));
         }
 
+        return Verify(paths, chainKey, listed: null);
+    }
+
+    /// <summary>Verifies, with <paramref name="listed"/> called once the log files are listed, so a test can write between the listing and the reading.</summary>
+    internal static AuditVerification Verify(IEnumerable<string> paths, byte[] chainKey, Action? listed)
+    {
         var given = paths.ToList();
+        var anchors = AuditAnchors.Read(given, chainKey);
         var streams = AuditFileNames.Group(given);
-        var checks = streams.Select(s => new ChainCheck(s, chainKey).Run());
-        var orphans = Orphans(given, streams, chainKey);
+        listed?.Invoke();
+        var checks = streams.Select(s => new ChainCheck(s, chainKey, anchors.Head(s.Folder, s.Stream)).Run());
+        var orphans = Orphans(given, streams, anchors);
         return new AuditVerification([.. checks.Concat(orphans).OrderBy(s => s.Folder, StringComparer.Ordinal).ThenBy(s => s.Stream, StringComparer.Ordinal)]);
     }
 
@@ -34,29 +42,21 @@ public static class AuditVerifier
     /// whole stream was deleted, which its chain alone cannot show. A head anchor naming entry 0
     /// is only a writer that opened and never wrote its first entry (a full disk).
     /// </summary>
-    private static IEnumerable<StreamVerification> Orphans(IEnumerable<string> paths, List<AuditStreamFiles> streams, byte[] chainKey)
+    private static IEnumerable<StreamVerification> Orphans(List<string> paths, List<AuditStreamFiles> streams, AuditAnchors anchors)
     {
-        var folders = paths.Select(Path.GetFullPath).Where(Directory.Exists).Distinct(StringComparer.Ordinal);
-        foreach (var folder in folders)
+        foreach (var folder in paths.Select(Path.GetFullPath).Where(Directory.Exists).Distinct(StringComparer.Ordinal))
         {
             var known = streams.Where(s => s.Folder == folder).Select(s => s.Stream).ToHashSet(StringComparer.Ordinal);
-            var leftovers = Directory.EnumerateFiles(folder, "*.head").Concat(Directory.EnumerateFiles(folder, "*.lock"))
-                .GroupBy(Path.GetFileNameWithoutExtension, StringComparer.Ordinal)
-                .Where(g => AuditFileNames.IsValidStream(g.Key!) && !known.Contains(g.Key!))
-                .OrderBy(g => g.Key, StringComparer.Ordinal);
-            foreach (var leftover in leftovers)
+            foreach (var stream in anchors.StreamsIn(folder).Where(s => !known.Contains(s)))
             {
-                var stream = leftover.Key!;
-                var headPath = AuditFileNames.HeadPath(folder, stream);
-                var head = AuditHead.Read(headPath, stream, chainKey, out _);
-                if (head is { Sequence: 0 })
+                var head = anchors.Head(folder, stream);
+                if (head.Head is { Sequence: 0 })
                 {
                     yield return new StreamVerification(folder, stream, 0, 0, 0, 0, null, [$"stream {stream} was opened but never wrote an entry"]);
                     continue;
                 }
 
-                var what = File.Exists(headPath) ? "head anchor" : "lock file";
-                var at = File.Exists(headPath) ? headPath : AuditFileNames.LockPath(folder, stream);
+                var (what, at) = head.Exists ? ("head anchor", head.Path) : ("lock file", AuditFileNames.LockPath(folder, stream));
                 yield return new StreamVerification(folder, stream, 0, 0, 0, 0, new AuditBreak(at, 1, null, AuditBreakKind.Removed, $"the log files of stream {stream} are gone but its {what} remains"), []);
             }
         }
@@ -78,7 +78,7 @@ internal enum ChainItemKind
 }
 
 /// <summary>The check of one stream.</summary>
-internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
+internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey, HeadReading headReading)
 {
     // How far ahead to look for a missing entry before calling it removed rather than moved.
     private const int LookAhead = 256;
@@ -255,8 +255,7 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
 
     private AuditBreak? CheckHead()
     {
-        var path = AuditFileNames.HeadPath(stream.Folder, stream.Stream);
-        var head = AuditHead.Read(path, stream.Stream, chainKey, out var problem);
+        var (path, head, problem) = (headReading.Path, headReading.Head, headReading.Problem);
         switch (problem)
         {
             // The writer makes the head anchor before a log's first entry and only ever overwrites it

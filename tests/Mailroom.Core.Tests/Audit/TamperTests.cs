@@ -361,6 +361,19 @@ public sealed class TamperTests : AuditTestBase
     }
 
     [Fact]
+    public async Task A_writer_rotating_while_verify_runs_is_not_taken_for_a_cut_tail()
+    {
+        await WriteRunAsync(3);
+
+        // Between the listing of the files and the end of the check, a writer starts a new file and moves the head anchor on.
+        var result = AuditVerifier.Verify([Folder], ChainKey, listed: () => Task.Run(() => WriteRunAsync(3, first: 4, newFile: true)).Wait());
+
+        Assert.True(result.Intact, Assert.Single(result.Streams).Break?.Message);
+        Assert.Equal(5, Assert.Single(result.Streams).LastSequence);
+        Assert.Equal(2, LogFiles().Length);
+    }
+
+    [Fact]
     public async Task A_replaced_head_anchor_is_found_as_edited()
     {
         await OneRunAsync();
