@@ -17,20 +17,38 @@ internal sealed record ChainEnd(ParsedEntry? Last, string? LastFile, AuditHead? 
 
     private const int TailChunk = 64 * 1024;
 
+    // How many of the newest files (that hold entries) to compare for the chain's end.
+    private const int NewestFilesCompared = 8;
+
+    /// <summary>
+    /// The chain's end is the entry with the highest sequence number among the newest files, not
+    /// simply the last file by name: a clock that stepped back across midnight (before the writer
+    /// kept days from going back) named a later file after an earlier day, and continuing from
+    /// the file last by name would fork the chain.
+    /// </summary>
     public static ChainEnd Find(AuditLogOptions options)
     {
         var files = AuditFileNames.ListStream(options.Folder, options.Stream);
         ParsedEntry? last = null;
         string? lastFile = null;
-        for (var i = files.Count - 1; i >= 0 && last is null; i--)
+        var compared = 0;
+        for (var i = files.Count - 1; i >= 0 && compared < NewestFilesCompared; i--)
         {
-            last = LastEntry(files[i].Path);
-            lastFile = files[i].Name;
+            if (LastEntry(files[i].Path) is not { } entry)
+            {
+                continue;
+            }
+
+            compared++;
+            if (last is null || entry.Sequence > last.Sequence)
+            {
+                (last, lastFile) = (entry, files[i].Name);
+            }
         }
 
         var head = AuditHead.Read(AuditFileNames.HeadPath(options.Folder, options.Stream), options.Stream, options.ChainKey, out var problem);
         var newest = files.Count > 0 ? files[^1] : null;
-        return new ChainEnd(last, last is null ? null : lastFile, head, problem, newest?.Day ?? 0, newest?.Number ?? 0)
+        return new ChainEnd(last, lastFile, head, problem, newest?.Day ?? 0, newest?.Number ?? 0)
         {
             Continuable = newest is not null && last is not null && lastFile == newest.Name && head is not null && head.Sequence == last.Sequence
                 ? EndsCleanly(newest.Path)

@@ -190,6 +190,11 @@ internal static class AuditFormat
     public static byte[] AssociatedData(long sequence, string timestamp, string node) =>
         Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{sequence}|{timestamp}|{node}"));
 
-    /// <summary>The first entry of a stream links to 32 zero bytes.</summary>
-    public static byte[] GenesisMac() => new byte[MacSize];
+    /// <summary>
+    /// What the first entry of a stream links to: HMAC-SHA256(chain key, "genesis|" + stream), so
+    /// the stream's name is in the chain and files moved from one stream to another do not verify
+    /// as the start of it.
+    /// </summary>
+    public static byte[] GenesisMac(byte[] chainKey, string stream) =>
+        HMACSHA256.HashData(chainKey, Encoding.UTF8.GetBytes("genesis|" + stream));
 }

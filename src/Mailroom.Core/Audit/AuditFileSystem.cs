@@ -18,9 +18,10 @@ internal interface IAuditFileSystem
     /// <summary>
     /// Writes a small fixed-size file in place, at offset 0, creating it the first time. Not a
     /// new file renamed over the old one: that costs an inode allocation per call, which
-    /// measured as the audit log's largest cost on the receive path.
+    /// measured as the audit log's largest cost on the receive path. With <paramref name="durable"/>
+    /// it is fsynced too (the folder is not: see <see cref="SyncFolder"/>).
     /// </summary>
-    void Overwrite(string path, ReadOnlySpan<byte> contents);
+    void Overwrite(string path, ReadOnlySpan<byte> contents, bool durable = false);
 
     /// <summary>Removes a log file that was abandoned before anything reached it.</summary>
     void Delete(string path);
@@ -67,10 +68,14 @@ internal sealed class AuditFileSystem : IAuditFileSystem
 
     public void SyncFolder(string folder) => DirectorySync.Sync(folder);
 
-    public void Overwrite(string path, ReadOnlySpan<byte> contents)
+    public void Overwrite(string path, ReadOnlySpan<byte> contents, bool durable = false)
     {
         using var stream = new FileStream(path, PrivateFileOptions(FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read));
         stream.Write(contents);
+        if (durable)
+        {
+            stream.Flush(flushToDisk: true);
+        }
     }
 
     public void Delete(string path) => File.Delete(path);

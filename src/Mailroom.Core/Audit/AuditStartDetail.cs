@@ -12,6 +12,9 @@ namespace Mailroom.Core.Audit;
 internal static partial class AuditStartDetail
 {
     private const string Forged = "the head anchor does not match its seal: it was altered";
+    private const string NewLog = "a new log";
+    private const string NoHead = "there was no head anchor";
+    private const string UnreadableHead = "the head anchor could not be read";
 
     public static string Format(
         ParsedEntry? last, string? lastFile, IAuditCipher cipher, AuditHead? head, HeadProblem headProblem)
@@ -19,7 +22,7 @@ internal static partial class AuditStartDetail
         var parts = new List<string>
         {
             last is null
-                ? "a new log"
+                ? NewLog
                 : string.Create(CultureInfo.InvariantCulture, $"continues from entry {last.Sequence} in {lastFile}"),
             cipher is NoAuditCipher
                 ? "cipher none"
@@ -32,10 +35,10 @@ internal static partial class AuditStartDetail
                 parts.Add(Forged);
                 break;
             case HeadProblem.Unreadable:
-                parts.Add("the head anchor could not be read");
+                parts.Add(UnreadableHead);
                 break;
             case HeadProblem.Missing when last is not null:
-                parts.Add("there was no head anchor");
+                parts.Add(NoHead);
                 break;
         }
 
@@ -75,6 +78,13 @@ internal static partial class AuditStartDetail
     /// <summary>Whether the writer found the head anchor altered, or not matching the entry it names.</summary>
     public static bool ReportsAlteredHead(string? detail) =>
         detail is not null && (detail.Contains(Forged, StringComparison.Ordinal) || detail.Contains("does not match the head anchor", StringComparison.Ordinal));
+
+    /// <summary>Whether the writer started a brand-new log: no entries before it, so no head anchor to find.</summary>
+    public static bool IsNewLog(string? detail) => detail is not null && detail.StartsWith(NewLog, StringComparison.Ordinal);
+
+    /// <summary>Whether the writer found the head anchor gone or unreadable, which would hide entries cut from the end.</summary>
+    public static bool ReportsLostHead(string? detail) =>
+        detail is not null && (detail.Contains(NoHead, StringComparison.Ordinal) || detail.Contains(UnreadableHead, StringComparison.Ordinal));
 
     [GeneratedRegex(@"entr(?:y|ies) (?<first>[0-9]+)(?: to (?<last>[0-9]+))? (?:is|are) missing", RegexOptions.CultureInvariant)]
     private static partial Regex MissingPattern();

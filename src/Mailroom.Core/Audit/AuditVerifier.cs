@@ -22,7 +22,44 @@ public static class AuditVerifier
             throw new ArgumentException($"The audit chain key must have at least {AuditKeys.KeySize} bytes.", nameof(chainKey));
         }
 
-        return new AuditVerification([.. AuditFileNames.Group(paths).Select(s => new ChainCheck(s, chainKey).Run())]);
+        return Verify(paths, chainKey, listed: null);
+    }
+
+    /// <summary>Verifies, with <paramref name="listed"/> called once the log files are listed, so a test can write between the listing and the reading.</summary>
+    internal static AuditVerification Verify(IEnumerable<string> paths, byte[] chainKey, Action? listed)
+    {
+        var given = paths.ToList();
+        var anchors = AuditAnchors.Read(given, chainKey);
+        var streams = AuditFileNames.Group(given);
+        listed?.Invoke();
+        var checks = streams.Select(s => new ChainCheck(s, chainKey, anchors.Head(s.Folder, s.Stream)).Run());
+        var orphans = Orphans(given, streams, anchors);
+        return new AuditVerification([.. checks.Concat(orphans).OrderBy(s => s.Folder, StringComparer.Ordinal).ThenBy(s => s.Stream, StringComparer.Ordinal)]);
+    }
+
+    /// <summary>
+    /// Streams of the given folders that have a head anchor or a lock file but no log files: the
+    /// whole stream was deleted, which its chain alone cannot show. A head anchor naming entry 0
+    /// is only a writer that opened and never wrote its first entry (a full disk).
+    /// </summary>
+    private static IEnumerable<StreamVerification> Orphans(List<string> paths, List<AuditStreamFiles> streams, AuditAnchors anchors)
+    {
+        foreach (var folder in paths.Select(Path.GetFullPath).Where(Directory.Exists).Distinct(StringComparer.Ordinal))
+        {
+            var known = streams.Where(s => s.Folder == folder).Select(s => s.Stream).ToHashSet(StringComparer.Ordinal);
+            foreach (var stream in anchors.StreamsIn(folder).Where(s => !known.Contains(s)))
+            {
+                var head = anchors.Head(folder, stream);
+                if (head.Head is { Sequence: 0 })
+                {
+                    yield return new StreamVerification(folder, stream, 0, 0, 0, 0, null, [$"stream {stream} was opened but never wrote an entry"]);
+                    continue;
+                }
+
+                var (what, at) = head.Exists ? ("head anchor", head.Path) : ("lock file", AuditFileNames.LockPath(folder, stream));
+                yield return new StreamVerification(folder, stream, 0, 0, 0, 0, new AuditBreak(at, 1, null, AuditBreakKind.Removed, $"the log files of stream {stream} are gone but its {what} remains"), []);
+            }
+        }
     }
 }
 
@@ -41,7 +78,7 @@ internal enum ChainItemKind
 }
 
 /// <summary>The check of one stream.</summary>
-internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
+internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey, HeadReading headReading)
 {
     // How far ahead to look for a missing entry before calling it removed rather than moved.
     private const int LookAhead = 256;
@@ -143,9 +180,9 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
             return Break(item, AuditBreakKind.Edited, $"entry {e.Sequence}'s hash does not match its content: it was edited, or the log was written with another chain key");
         }
 
-        if (e.Sequence == 1 && !e.Prev.AsSpan().SequenceEqual(AuditFormat.GenesisMac()))
+        if (e.Sequence == 1 && !e.Prev.AsSpan().SequenceEqual(AuditFormat.GenesisMac(chainKey, stream.Stream)))
         {
-            return Break(item, AuditBreakKind.Inserted, $"entry 1 at line {item.Line} of {item.File.Name} links to an entry before it: it does not start this chain");
+            return Break(item, AuditBreakKind.Inserted, $"entry 1 at line {item.Line} of {item.File.Name} links to an entry before it or to the start of another stream: it does not start the chain of stream {stream.Stream}");
         }
 
         if (e.Sequence > 1)
@@ -174,6 +211,13 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
             if (AuditStartDetail.ReportsAlteredHead(detail))
             {
                 return Break(item, AuditBreakKind.Edited, $"the head anchor was altered before the writer started again at entry {e.Sequence} (line {item.Line} of {item.File.Name}); its audit.start entry says: {detail}");
+            }
+
+            // The writer puts the head anchor on disk before a new log's first entry, so only the
+            // very first start may find none; later, a missing one was deleted, and with it the proof of a cut tail.
+            if (AuditStartDetail.ReportsLostHead(detail) && !(e.Sequence == 1 && AuditStartDetail.IsNewLog(detail)))
+            {
+                return Break(item, AuditBreakKind.Truncated, $"the head anchor was missing or unreadable when the writer started again at entry {e.Sequence} (line {item.Line} of {item.File.Name}): entries cut from the end before then would not show; its audit.start entry says: {detail}");
             }
         }
         else if (e.Event is { Kind: AuditKinds.LogGap, Detail: var gap })
@@ -211,16 +255,15 @@ internal sealed class ChainCheck(AuditStreamFiles stream, byte[] chainKey)
 
     private AuditBreak? CheckHead()
     {
-        var path = AuditFileNames.HeadPath(stream.Folder, stream.Stream);
-        var head = AuditHead.Read(path, stream.Stream, chainKey, out var problem);
+        var (path, head, problem) = (headReading.Path, headReading.Head, headReading.Problem);
         switch (problem)
         {
+            // The writer makes the head anchor before a log's first entry and only ever overwrites it
+            // in place, within one sector: a log with entries and no readable head anchor was tampered with.
             case HeadProblem.Missing:
-                _notes.Add($"there is no head anchor ({Path.GetFileName(path)}), so entries cut from the end would not show");
-                return null;
+                return new AuditBreak(path, 1, null, AuditBreakKind.Truncated, $"the head anchor {Path.GetFileName(path)} is missing: entries cut from the end would not show");
             case HeadProblem.Unreadable:
-                _notes.Add($"the head anchor ({Path.GetFileName(path)}) cannot be read (a crash while it was written can spoil it), so entries cut from the end would not show");
-                return null;
+                return new AuditBreak(path, 1, null, AuditBreakKind.Truncated, $"the head anchor {Path.GetFileName(path)} is unreadable: entries cut from the end would not show");
             case HeadProblem.Forged:
                 return new AuditBreak(path, 1, null, AuditBreakKind.Edited, $"the head anchor {Path.GetFileName(path)} does not match its seal: it was altered");
         }

@@ -174,8 +174,10 @@ public sealed partial class FileAuditLog
     /// <summary>Rotates between batches: past the size limit or into a new UTC day, a new file takes the next batch.</summary>
     private void EnsureFile(DateTimeOffset now)
     {
-        var today = Day(now);
-        if (_file is not null && (_fileLength >= _options.MaxFileSize || (_options.RotateDaily && today != _fileDay)))
+        // Files are read in name order, so a clock stepped back across midnight must not name a
+        // file after an earlier day than the newest one: the day only ever moves forward.
+        var today = Math.Max(Day(now), _fileDay);
+        if (_file is not null && (_fileLength >= _options.MaxFileSize || (_options.RotateDaily && today > _fileDay)))
         {
             // What the old file holds must be on disk before a later file can be.
             if (_unsynced.Count > 0)

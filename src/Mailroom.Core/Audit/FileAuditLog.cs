@@ -37,7 +37,7 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
         _entryWriter = new AuditEntryWriter(_options.ChainKey, options.Node, options.Cipher);
         _sequence = end.Last?.Sequence ?? 0;
         _lastSequence = _sequence;
-        _mac = end.Last?.Mac ?? AuditFormat.GenesisMac();
+        _mac = end.Last?.Mac ?? AuditFormat.GenesisMac(options.ChainKey, options.Stream);
         (_fileDay, _fileNumber) = (end.NewestDay, end.NewestNumber);
         _continuable = options.ContinueNewestFile ? end.Continuable : null;
         _lastSync = time.GetUtcNow();
@@ -81,6 +81,11 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
         try
         {
             var end = ChainEnd.Find(options);
+            if (end.Last is null && end.HeadProblem is HeadProblem.Missing or HeadProblem.Unreadable)
+            {
+                end = WriteGenesisHead(options, fileSystem, end);
+            }
+
             log = new FileAuditLog(options, time, fileSystem, lockFile, end);
             log._loop = Task.Run(log.RunAsync, CancellationToken.None);
             var start = new AuditEvent
@@ -110,6 +115,19 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// A brand-new log gets its head anchor (entry 0, the genesis link) on disk before its first
+    /// entry, so a log with entries and no head anchor never happens by itself: the verifier can
+    /// then call a missing head anchor what it is, a way to hide a cut tail.
+    /// </summary>
+    private static ChainEnd WriteGenesisHead(AuditLogOptions options, IAuditFileSystem fileSystem, ChainEnd end)
+    {
+        var head = new AuditHead(0, AuditFormat.GenesisMac(options.ChainKey, options.Stream));
+        fileSystem.Overwrite(AuditFileNames.HeadPath(options.Folder, options.Stream), head.Serialize(options.Stream, options.ChainKey), durable: true);
+        fileSystem.SyncFolder(options.Folder);
+        return end with { Head = head, HeadProblem = HeadProblem.None };
     }
 
     /// <summary>Queues the entry for the next batch; never blocks and never throws for a failing disk (past <see cref="AuditLogOptions.MaxPendingEntries"/> it is dropped and counted).</summary>

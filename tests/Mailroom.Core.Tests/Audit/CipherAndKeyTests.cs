@@ -17,10 +17,34 @@ public sealed class CipherAndKeyTests : AuditTestBase
         var once = cipher.Encrypt(Plain, Bound);
         var twice = cipher.Encrypt(Plain, Bound);
 
-        Assert.Equal(12 + Plain.Length + 16, once.Length);
+        Assert.Equal(16 + Plain.Length + 16, once.Length);
         Assert.NotEqual(once, twice);
         Assert.Equal(Plain, cipher.Decrypt(once, Bound));
         Assert.False(cipher.IsObfuscationOnly);
+    }
+
+    [Fact]
+    public void Aes_gcm_encrypts_each_entry_under_its_own_subkey_and_nonce_from_hkdf_of_a_random_salt()
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        var data = new AesGcmAuditCipher(key).Encrypt(Plain, Bound);
+
+        // salt | ciphertext | tag, with (subkey, nonce) = HKDF-SHA256(key, salt, "mailroom-audit-aes-256-gcm").
+        var derived = HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 44, data[..16], "mailroom-audit-aes-256-gcm"u8.ToArray());
+        var plain = new byte[Plain.Length];
+        using var aes = new AesGcm(derived[..32], 16);
+        aes.Decrypt(derived[32..], data[16..^16], data[^16..], plain, Bound);
+        Assert.Equal(Plain, plain);
+    }
+
+    [Fact]
+    public void Aes_gcm_refuses_a_changed_salt()
+    {
+        var cipher = new AesGcmAuditCipher(RandomNumberGenerator.GetBytes(32));
+        var data = cipher.Encrypt(Plain, Bound);
+
+        data[3] ^= 1;
+        Assert.Throws<AuditLogException>(() => cipher.Decrypt(data, Bound));
     }
 
     [Fact]

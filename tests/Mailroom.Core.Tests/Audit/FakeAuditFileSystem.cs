@@ -36,6 +36,9 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
 
     public List<string> Created { get; } = [];
 
+    /// <summary>What reached the disk, in order: "created &lt;file&gt;", "fsynced &lt;file&gt;" (a durable overwrite), "synced folder".</summary>
+    public List<string> Steps { get; } = [];
+
     /// <summary>
     /// Holds every fsync until the returned hold is disposed. Declare it after the log, so that a
     /// failing assertion releases the fsync before the log's disposal waits for it.
@@ -64,6 +67,7 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
         lock (_gate)
         {
             Created.Add(path);
+            Steps.Add("created " + Path.GetFileName(path));
         }
 
         return new File(this, file);
@@ -71,11 +75,26 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
 
     public IAuditFile OpenAppend(string path, long length) => new File(this, AuditFileSystem.Instance.OpenAppend(path, length));
 
-    public void SyncFolder(string folder) => AuditFileSystem.Instance.SyncFolder(folder);
-
-    public void Overwrite(string path, ReadOnlySpan<byte> contents)
+    public void SyncFolder(string folder)
     {
-        AuditFileSystem.Instance.Overwrite(path, contents);
+        AuditFileSystem.Instance.SyncFolder(folder);
+        lock (_gate)
+        {
+            Steps.Add("synced folder");
+        }
+    }
+
+    public void Overwrite(string path, ReadOnlySpan<byte> contents, bool durable = false)
+    {
+        AuditFileSystem.Instance.Overwrite(path, contents, durable);
+        if (durable)
+        {
+            lock (_gate)
+            {
+                Steps.Add("fsynced " + Path.GetFileName(path));
+            }
+        }
+
         Complete(_headWaiters);
     }
 

@@ -188,6 +188,61 @@ public sealed class FileAuditLogTests : AuditTestBase
     }
 
     [Fact]
+    public async Task A_clock_stepped_back_across_midnight_never_names_a_file_after_an_earlier_day()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 28, 23, 59, 0, TimeSpan.Zero));
+        var options = Options() with { ContinueNewestFile = false };
+        await using (var log = await FileAuditLog.OpenAsync(options, time))
+        {
+            await log.RecordDurableAsync(Event(1), CancellationToken.None);
+            time.Advance(TimeSpan.FromMinutes(2));
+            await log.RecordDurableAsync(Event(2), CancellationToken.None);
+            time.Advance(TimeSpan.FromDays(-1));
+            await log.RecordDurableAsync(Event(3), CancellationToken.None);
+        }
+
+        // A restart while the clock is still behind, then the clock comes forward again.
+        await using (var log = await FileAuditLog.OpenAsync(options, time))
+        {
+            await log.RecordDurableAsync(Event(4), CancellationToken.None);
+        }
+
+        time.Advance(TimeSpan.FromDays(1));
+        await using (var log = await FileAuditLog.OpenAsync(options, time))
+        {
+            await log.RecordDurableAsync(Event(5), CancellationToken.None);
+        }
+
+        Assert.Equal(
+            ["server-20261128-0001.jsonl", "server-20261129-0001.jsonl", "server-20261129-0002.jsonl", "server-20261129-0003.jsonl"],
+            LogFiles().Select(Path.GetFileName));
+        var result = Assert.Single(Verify().Streams);
+        Assert.Null(result.Break);
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), ReadAll(Folder).Select(r => r.Sequence));
+        var users = ReadAll(Folder).Where(r => r.Event!.Kind == AuditKinds.Command).Select(r => r.Event!.User);
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => $"user-{i}@example.com"), users);
+    }
+
+    [Fact]
+    public async Task A_writer_continues_from_the_highest_entry_even_when_a_later_file_is_named_after_an_earlier_day()
+    {
+        await WriteRunAsync(2);
+        await WriteRunAsync(2, first: 3, newFile: true);
+
+        // As a writer whose clock stepped back across midnight used to name its file.
+        File.Move(LogFiles()[1], Path.Combine(Folder, "server-20261127-0001.jsonl"));
+
+        await using (var log = await OpenAsync())
+        {
+            Assert.Equal(9, log.LastSequence);
+        }
+
+        var start = ReadAll(Folder).Last(r => r.Event!.Kind == AuditKinds.LogStart);
+        Assert.Equal(9, start.Sequence);
+        Assert.StartsWith("continues from entry 8 in server-20261127-0001.jsonl", start.Event!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_run_on_the_same_day_takes_the_next_number_unless_the_last_file_ended_cleanly()
     {
         await WriteRunAsync(1);
@@ -195,11 +250,30 @@ public sealed class FileAuditLogTests : AuditTestBase
         Assert.Equal(["server-20261128-0001.jsonl"], LogFiles().Select(Path.GetFileName));
 
         // A head anchor that lags (a crash before it was written) is no proof the file ended cleanly.
-        File.Delete(Path.Combine(Folder, "server.head"));
+        var head = Path.Combine(Folder, "server.head");
+        var lagging = File.ReadAllBytes(head);
         await WriteRunAsync(1, first: 3);
+        File.WriteAllBytes(head, lagging);
+        await WriteRunAsync(1, first: 4);
 
         Assert.Equal(["server-20261128-0001.jsonl", "server-20261128-0002.jsonl"], LogFiles().Select(Path.GetFileName));
         Assert.Null(Assert.Single(Verify().Streams).Break);
+    }
+
+    [Fact]
+    public async Task A_new_log_puts_its_head_anchor_on_disk_before_its_first_entry()
+    {
+        using var disk = new FakeAuditFileSystem();
+        await using (await OpenAsync(fileSystem: disk))
+        {
+            Assert.Equal(["fsynced server.head", "synced folder", "created server-20261128-0001.jsonl"], disk.Steps.Take(3));
+        }
+
+        // A writer that could not write its first entry still leaves the head anchor, naming entry 0.
+        Directory.Delete(Root, recursive: true);
+        using var full = new FakeAuditFileSystem { FailWrites = true };
+        await Assert.ThrowsAsync<AuditLogException>(() => OpenAsync(fileSystem: full));
+        Assert.Contains("\"seq\":0,", File.ReadAllText(Path.Combine(Folder, "server.head")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -250,6 +250,130 @@ public sealed class TamperTests : AuditTestBase
     }
 
     [Fact]
+    public async Task A_cut_tail_hidden_by_deleting_the_head_anchor_is_found()
+    {
+        var file = await OneRunAsync();
+        Rewrite(file, lines => lines[..9]);
+        File.Delete(Path.Combine(Folder, "server.head"));
+
+        var broken = BreakOf();
+        Assert.Equal((Path.Combine(Folder, "server.head"), AuditBreakKind.Truncated), (broken.File, broken.Kind));
+        Assert.Equal("the head anchor server.head is missing: entries cut from the end would not show", broken.Message);
+    }
+
+    [Fact]
+    public async Task A_cut_tail_hidden_by_spoiling_the_head_anchor_is_found()
+    {
+        var file = await OneRunAsync();
+        Rewrite(file, lines => lines[..9]);
+        File.WriteAllText(Path.Combine(Folder, "server.head"), new string(' ', 255) + "\n");
+
+        var broken = BreakOf();
+        Assert.Equal(AuditBreakKind.Truncated, broken.Kind);
+        Assert.Equal("the head anchor server.head is unreadable: entries cut from the end would not show", broken.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_cut_tail_hidden_by_removing_the_head_anchor_before_a_restart_is_found(bool spoil)
+    {
+        var file = await OneRunAsync();
+        Rewrite(file, lines => lines[..9]);
+        var head = Path.Combine(Folder, "server.head");
+        if (spoil)
+        {
+            File.WriteAllText(head, "{}");
+        }
+        else
+        {
+            File.Delete(head);
+        }
+
+        await WriteRunAsync(2, first: 11);
+
+        var broken = BreakOf();
+        Assert.Equal((LogFiles()[1], 1, 10L, AuditBreakKind.Truncated), (broken.File, broken.Line, broken.Sequence, broken.Kind));
+        Assert.StartsWith("the head anchor was missing or unreadable when the writer started again at entry 10", broken.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_head_anchor_that_lags_behind_the_log_is_no_break()
+    {
+        await WriteRunAsync(3);
+        var head = Path.Combine(Folder, "server.head");
+        var lagging = File.ReadAllBytes(head);
+        await WriteRunAsync(3, first: 4);
+
+        // A crash after the fsync and before the head anchor's write leaves it naming an earlier entry.
+        File.WriteAllBytes(head, lagging);
+
+        Assert.True(Verify().Intact);
+    }
+
+    [Theory]
+    [InlineData(false, "head anchor")]
+    [InlineData(true, "lock file")]
+    public async Task A_whole_deleted_stream_is_found_by_what_it_leaves_behind(bool deleteHead, string left)
+    {
+        await OneRunAsync();
+        await WriteRunAsync(5, options: Options(stream: "cli"));
+        foreach (var file in LogFiles("cli"))
+        {
+            File.Delete(file);
+        }
+
+        if (deleteHead)
+        {
+            File.Delete(Path.Combine(Folder, "cli.head"));
+        }
+
+        var result = Verify();
+        Assert.False(result.Intact);
+        Assert.Null(result.Streams.Single(s => s.Stream == "server").Break);
+        var broken = result.Streams.Single(s => s.Stream == "cli").Break!;
+        Assert.Equal(AuditBreakKind.Removed, broken.Kind);
+        Assert.Equal($"the log files of stream cli are gone but its {left} remains", broken.Message);
+    }
+
+    [Fact]
+    public async Task A_stream_opened_on_a_full_disk_that_never_wrote_an_entry_is_no_break()
+    {
+        using var disk = new FakeAuditFileSystem { FailWrites = true };
+        await Assert.ThrowsAsync<AuditLogException>(() => OpenAsync(Options(stream: "cli"), disk));
+        await OneRunAsync();
+
+        var result = Verify();
+        Assert.True(result.Intact);
+        Assert.Equal(["cli", "server"], result.Streams.Select(s => s.Stream));
+    }
+
+    [Fact]
+    public async Task Files_moved_from_another_stream_do_not_verify_as_the_start_of_this_one()
+    {
+        await WriteRunAsync(5, options: Options(stream: "cli"));
+        var moved = Path.Combine(Folder, "server-20261128-0001.jsonl");
+        File.Move(Assert.Single(LogFiles("cli")), moved);
+
+        var broken = AuditVerifier.Verify([moved], ChainKey).Streams.Single().Break!;
+        Assert.Equal((moved, 1, 1L, AuditBreakKind.Inserted), (broken.File, broken.Line, broken.Sequence, broken.Kind));
+        Assert.EndsWith("it does not start the chain of stream server", broken.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_writer_rotating_while_verify_runs_is_not_taken_for_a_cut_tail()
+    {
+        await WriteRunAsync(3);
+
+        // Between the listing of the files and the end of the check, a writer starts a new file and moves the head anchor on.
+        var result = AuditVerifier.Verify([Folder], ChainKey, listed: () => Task.Run(() => WriteRunAsync(3, first: 4, newFile: true)).Wait());
+
+        Assert.True(result.Intact, Assert.Single(result.Streams).Break?.Message);
+        Assert.Equal(5, Assert.Single(result.Streams).LastSequence);
+        Assert.Equal(2, LogFiles().Length);
+    }
+
+    [Fact]
     public async Task A_replaced_head_anchor_is_found_as_edited()
     {
         await OneRunAsync();
