@@ -58,8 +58,17 @@ internal static class AdminAction
                 var store = await SqliteMailStore.OpenAsync(dataDirectory, cancellationToken).ConfigureAwait(false);
                 await using (store.ConfigureAwait(false))
                 {
-                    var configuration = ServeCommand.BuildConfiguration(Directory.GetCurrentDirectory(), parseResult.GetValue(config), new Dictionary<string, string?>());
-                    var settings = AuditSettings.From(AuditSettings.OverServerSettings(dataDirectory, configuration), dataDirectory);
+                    AuditSettings settings;
+                    try
+                    {
+                        var configuration = ServeCommand.BuildConfiguration(Directory.GetCurrentDirectory(), parseResult.GetValue(config), new Dictionary<string, string?>());
+                        settings = AuditSettings.From(AuditSettings.OverServerSettings(dataDirectory, configuration), dataDirectory);
+                    }
+                    catch (Exception exception) when (exception is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException or ArgumentException)
+                    {
+                        return Fail(error, $"configuration error: {exception.Message}", ExitCodes.Config);
+                    }
+
                     audit = await OpenAuditAsync(settings, error, cancellationToken).ConfigureAwait(false);
                     var context = new AdminContext(parseResult, store, output, error, cancellationToken) { Audit = (IAuditLog?)audit ?? NullAuditLog.Instance };
                     int exitCode;
@@ -93,10 +102,6 @@ internal static class AdminAction
             catch (AuditLogException exception)
             {
                 return Fail(error, $"the audit log cannot be written, so nothing was done: {exception.Message}", ExitCodes.IoError);
-            }
-            catch (Exception exception) when (exception is FileNotFoundException or InvalidDataException || exception is ArgumentException { ParamName: null })
-            {
-                return Fail(error, $"configuration error: {exception.Message}", ExitCodes.Config);
             }
             finally
             {
