@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mailroom.Cli.Admin;
 using Mailroom.Cli.Audit;
+using Mailroom.Cli.Send;
 using Mailroom.Cli.Serve;
 
 namespace Mailroom.Cli;
@@ -14,6 +15,8 @@ public static class MailroomCommandLine
         root.Subcommands.Add(ServeCommand.Create());
         AdminCommands.AddTo(root);
         root.Subcommands.Add(AuditCommands.Create());
+        root.Subcommands.Add(SendCommand.Create());
+        root.Subcommands.Add(SendmailCommand.Create());
         return root;
     }
 }

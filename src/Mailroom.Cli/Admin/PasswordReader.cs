@@ -42,7 +42,8 @@ internal static class PasswordReader
             : throw new AdminException(ExitCodes.DataError, "the passwords do not match");
     }
 
-    private static string ReadHidden(TextWriter prompt, string label)
+    /// <summary>Reads a line from the terminal without echoing it.</summary>
+    public static string ReadHidden(TextWriter prompt, string label)
     {
         prompt.Write(label);
         prompt.Flush();
