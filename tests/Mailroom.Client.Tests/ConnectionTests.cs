@@ -110,4 +110,22 @@ public class ConnectionTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => noop);
         await Assert.ThrowsAsync<SmtpProtocolException>(() => client.CommandAsync("NOOP", Ct));
     }
+
+    /// <summary>CVE-2011-0411 the other way round: a reply sent in clear behind the 220 must not be read as if it came through TLS.</summary>
+    [Fact]
+    public async Task Plaintext_behind_the_starttls_220_is_refused()
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 STARTTLS\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("220 2.0.0 go ahead\n250 2.0.0 injected\n");
+            await s.DrainAsync();
+        });
+        var options = new SmtpClientOptions { Tls = TlsMode.StartTls, PinnedCertificateSha256 = new string('0', 64) };
+        var ex = await Assert.ThrowsAsync<SmtpProtocolException>(() => SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, options, Ct));
+        Assert.Contains("CVE-2011-0411", ex.Message, StringComparison.Ordinal);
+    }
 }
