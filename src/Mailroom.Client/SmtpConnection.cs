@@ -1,55 +1,100 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Mailroom.Protocol.Data;
 using Mailroom.Protocol.Replies;
 
 namespace Mailroom.Client;
 
 /// <summary>
-/// A client connection to an SMTP server, on the same grammar the server uses. It greets with
-/// EHLO (HELO when EHLO is refused), pipelines MAIL, RCPT and DATA when PIPELINING is offered
-/// (RFC 2920: every reply of the group is read before acting on any), and stuffs dots on the way
-/// out. Refusals raise <see cref="SmtpCommandException"/>; a broken connection raises
-/// <see cref="SmtpProtocolException"/>.
+/// A client connection to an SMTP server, on the same grammar the server uses: EHLO (HELO when
+/// EHLO is refused), STARTTLS or implicit TLS, AUTH, pipelined transactions and the mailbox
+/// commands. Refusals raise <see cref="SmtpCommandException"/> and leave the connection usable; a
+/// broken connection, a reply that does not parse, a TLS failure or a timeout raise
+/// <see cref="SmtpProtocolException"/>, after which every call fails the same way.
 /// </summary>
-public sealed class SmtpConnection : IAsyncDisposable
+public sealed partial class SmtpConnection : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
-    private readonly HashSet<string> _extensions = new(StringComparer.OrdinalIgnoreCase);
+    private readonly string _host;
+    private readonly SmtpClientOptions _options;
+    private readonly string? _pin;
+    private readonly Dictionary<string, string> _extensions = new(StringComparer.OrdinalIgnoreCase);
+    private Stream _stream;
+    private SslStream? _ssl;
+    private PipeReader _input;
+    private PipeWriter _output;
+    private ReplyReader _replies;
+    private bool _broken;
 
-    private SmtpConnection(TcpClient tcp)
+    private SmtpConnection(TcpClient tcp, string host, SmtpClientOptions options, string? pin)
     {
         _tcp = tcp;
-        var stream = tcp.GetStream();
-        _input = PipeReader.Create(stream);
-        _output = PipeWriter.Create(stream);
+        _host = host;
+        _options = options;
+        _pin = pin;
+        _stream = tcp.GetStream();
+        (_input, _output, _replies) = Pipes(_stream);
     }
 
     /// <summary>The EHLO keywords the server offered (empty after HELO).</summary>
-    public IReadOnlySet<string> Extensions => _extensions;
+    public IReadOnlySet<string> Extensions => _extensions.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
 
-    public static async Task<SmtpConnection> ConnectAsync(string host, int port, string clientName, CancellationToken cancellationToken)
+    public bool IsTls => _ssl is not null;
+
+    /// <summary>The protocol and cipher suite, e.g. "TLS 1.3, TLS_AES_256_GCM_SHA384"; null without TLS.</summary>
+    public string? TlsDescription => _ssl is null ? null : $"{ProtocolName(_ssl.SslProtocol)}, {_ssl.NegotiatedCipherSuite}";
+
+    /// <summary>RFC 1870 4: the SIZE keyword's value; null when not announced or 0 (no fixed limit).</summary>
+    public long? MaxMessageSize =>
+        _extensions.TryGetValue("SIZE", out var value) && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0 ? size : null;
+
+    public string? AuthenticatedUser { get; private set; }
+
+    /// <summary>Plaintext, no TLS, as the benchmark connects.</summary>
+    public static Task<SmtpConnection> ConnectAsync(string host, int port, string clientName, CancellationToken cancellationToken) =>
+        ConnectAsync(host, port, new SmtpClientOptions { ClientName = clientName, Tls = TlsMode.None }, cancellationToken);
+
+    public static async Task<SmtpConnection> ConnectAsync(string host, int port, SmtpClientOptions options, CancellationToken cancellationToken)
     {
-        var tcp = new TcpClient { NoDelay = true };
-        try
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentNullException.ThrowIfNull(options);
+        EnsureOneLine(options.ClientName, nameof(options));
+        var pin = NormalisePin(options.PinnedCertificateSha256);
+        if (options.CaesarShift == 0)
         {
-            await tcp.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SocketException ex)
-        {
-            tcp.Dispose();
-            throw new SmtpProtocolException($"Cannot connect to {host}:{port}: {ex.Message}", ex);
+            throw new ArgumentOutOfRangeException(nameof(options), "An XCAESAR shift is 1 to 255.");
         }
 
-        var connection = new SmtpConnection(tcp);
+        var tcp = new TcpClient { NoDelay = true };
+        using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            connectTimeout.CancelAfter(options.ConnectTimeout);
+            try
+            {
+                await tcp.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                tcp.Dispose();
+                throw new SmtpProtocolException($"Cannot connect to {host}:{port}: {(ex is SocketException ? ex.Message : "timed out")}", ex);
+            }
+            catch
+            {
+                tcp.Dispose();
+                throw;
+            }
+        }
+
+        var connection = new SmtpConnection(tcp, host, options, pin);
         try
         {
-            Expect("greeting", await connection.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 220);
-            await connection.GreetAsync(clientName, cancellationToken).ConfigureAwait(false);
+            await connection.OpenAsync(port, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
@@ -59,181 +104,249 @@ public sealed class SmtpConnection : IAsyncDisposable
         }
     }
 
-    private async Task GreetAsync(string clientName, CancellationToken cancellationToken)
+    private async Task OpenAsync(int port, CancellationToken cancellationToken)
     {
-        var ehlo = await CommandAsync("EHLO " + clientName, cancellationToken).ConfigureAwait(false);
+        // RFC 8314 3.3: on the submissions port the TLS handshake comes first, then the greeting.
+        var implicitTls = _options.Tls == TlsMode.Implicit || (_options.Tls == TlsMode.Auto && port == 465);
+        if (implicitTls)
+        {
+            await HandshakeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        Expect("greeting", await ReadReplyAsync(cancellationToken).ConfigureAwait(false), 220);
+        await GreetAsync(cancellationToken).ConfigureAwait(false);
+        if (!implicitTls && _options.Tls is TlsMode.StartTls or TlsMode.Auto)
+        {
+            if (_extensions.ContainsKey("STARTTLS"))
+            {
+                await StartTlsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else if (_options.Tls == TlsMode.StartTls)
+            {
+                // Never carry on in plaintext when TLS was asked for (RFC 3207 6 on downgrade by a man in the middle).
+                throw new SmtpProtocolException("The server does not offer STARTTLS, and TLS was required.");
+            }
+        }
+
+        if (_options.CaesarShift is { } shift)
+        {
+            await StartCaesarAsync(shift, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task GreetAsync(CancellationToken cancellationToken)
+    {
+        _extensions.Clear();
+        var ehlo = await CommandAsync("EHLO " + _options.ClientName, cancellationToken).ConfigureAwait(false);
         if (ehlo.Code == 250)
         {
+            // RFC 5321 4.1.1.1: ehlo-line = ehlo-keyword *( SP ehlo-param ).
             foreach (var line in ehlo.Lines.Skip(1))
             {
-                _extensions.Add(line.Split(' ')[0]);
+                var space = line.IndexOf(' ', StringComparison.Ordinal);
+                _extensions[space < 0 ? line : line[..space]] = space < 0 ? string.Empty : line[(space + 1)..];
             }
 
             return;
         }
 
         // RFC 5321 3.2: a server that does not know EHLO answers 500 or 502; an RFC 821 client greets with HELO.
-        Expect("HELO", await CommandAsync("HELO " + clientName, cancellationToken).ConfigureAwait(false), 250);
+        Expect("HELO", await CommandAsync("HELO " + _options.ClientName, cancellationToken).ConfigureAwait(false), 250);
     }
 
-    /// <summary>
-    /// Sends one message to every recipient the server accepts. Returns the final reply (which
-    /// carries the queue id) and the recipients that were refused; throws
-    /// <see cref="SmtpCommandException"/> when nothing could be sent, after an RSET.
-    /// </summary>
-    public async Task<SendResult> SendAsync(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    private async Task StartTlsAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(recipients);
-        var commands = new List<string> { $"MAIL FROM:<{sender}>" };
-        commands.AddRange(recipients.Select(r => $"RCPT TO:<{r}>"));
-        commands.Add("DATA");
-        commands.ForEach(EnsureOneLine);
-        var replies = _extensions.Contains("PIPELINING")
-            ? await PipelineAsync(commands, cancellationToken).ConfigureAwait(false)
-            : await OneByOneAsync(commands, cancellationToken).ConfigureAwait(false);
-
-        var refused = recipients.Zip(replies.Skip(1)).Where(x => x.Second.Code != 250).Select(x => (x.First, x.Second)).ToList();
-        var data = replies.Count == commands.Count ? replies[^1] : null;
-        if (data?.Code == 354)
+        var reply = await CommandAsync("STARTTLS", cancellationToken).ConfigureAwait(false);
+        if (reply.Code != 220)
         {
-            var stuffer = new DotStuffer();
-            stuffer.Write(message.Span, _output);
-            stuffer.Complete(_output);
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
-            var final = Expect("end of data", await ReadReplyAsync(cancellationToken).ConfigureAwait(false), 250);
-            return new SendResult(final, refused, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            throw new SmtpProtocolException($"STARTTLS was refused: {reply.ToString().TrimEnd()}");
         }
 
-        // Nothing was sent: name the first refusal that explains it, and leave no transaction behind.
-        var culprit = replies[0].Code != 250 ? (commands[0], replies[0])
-            : refused.Count == recipients.Count && refused.Count > 0 ? ($"RCPT TO:<{refused[0].First}>", refused[0].Second)
-            : ("DATA", data ?? replies[^1]);
-        if (replies[0].Code == 250)
-        {
-            await CommandAsync("RSET", cancellationToken).ConfigureAwait(false);
-        }
+        await HandshakeAsync(cancellationToken).ConfigureAwait(false);
 
-        throw new SmtpCommandException(culprit.Item1, culprit.Item2);
+        // RFC 3207 4.2: "The client MUST discard any knowledge obtained from the server ... which
+        // was not obtained from the TLS negotiation itself", and SHOULD send EHLO again.
+        await GreetAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>RFC 2920: the group goes out in one write, and every reply is read before any is acted on.</summary>
-    private async Task<List<SmtpReply>> PipelineAsync(List<string> commands, CancellationToken cancellationToken)
+    private async Task StartCaesarAsync(byte shift, CancellationToken cancellationToken)
     {
-        foreach (var command in commands)
+        if (!_extensions.ContainsKey("XCAESAR"))
         {
-            Write(command);
+            throw new SmtpProtocolException("The server does not offer XCAESAR.");
         }
 
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-        var replies = new List<SmtpReply>();
-        for (var i = 0; i < commands.Count; i++)
+        var reply = await CommandAsync(string.Create(CultureInfo.InvariantCulture, $"XCAESAR {shift}"), cancellationToken).ConfigureAwait(false);
+        if (reply.Code != 220)
         {
-            replies.Add(await ReadReplyAsync(cancellationToken).ConfigureAwait(false));
+            throw new SmtpProtocolException($"XCAESAR was refused: {reply.ToString().TrimEnd()}");
         }
 
-        return replies;
+        ReplaceStream(new CaesarStream(_stream, shift));
     }
 
-    /// <summary>Without PIPELINING: stop after a refused MAIL, and send DATA only when a recipient was accepted.</summary>
-    private async Task<List<SmtpReply>> OneByOneAsync(List<string> commands, CancellationToken cancellationToken)
+    /// <summary>The TLS handshake on the current stream; the plaintext pipes are thrown away first.</summary>
+    private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
-        var replies = new List<SmtpReply> { await CommandAsync(commands[0], cancellationToken).ConfigureAwait(false) };
-        if (replies[0].Code != 250)
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
+        ReplaceStream(ssl);
+        var options = new SslClientAuthenticationOptions
         {
-            return replies;
+            TargetHost = _options.TlsHost ?? _host,
+            RemoteCertificateValidationCallback = ValidateCertificate,
+        };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.CommandTimeout);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            _broken = true;
+            throw new SmtpProtocolException($"The TLS handshake failed: {ex.Message}", ex);
         }
 
-        for (var i = 1; i < commands.Count - 1; i++)
+        _ssl = ssl;
+    }
+
+    /// <summary>A pinned certificate is trusted by its fingerprint alone (it is usually self-signed); otherwise the chain and name must validate.</summary>
+    private bool ValidateCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (_pin is null)
         {
-            replies.Add(await CommandAsync(commands[i], cancellationToken).ConfigureAwait(false));
+            return errors == SslPolicyErrors.None;
         }
 
-        if (replies.Skip(1).Any(r => r.Code == 250))
+        return certificate is not null && Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256)) == _pin;
+    }
+
+    private static string? NormalisePin(string? pin)
+    {
+        if (pin is null)
         {
-            replies.Add(await CommandAsync(commands[^1], cancellationToken).ConfigureAwait(false));
+            return null;
         }
 
-        return replies;
+        var hex = new string(pin.Where(c => c is not (':' or ' ')).ToArray()).ToUpperInvariant();
+        if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit))
+        {
+            throw new ArgumentException("A SHA-256 fingerprint is 64 hex digits.", nameof(pin));
+        }
+
+        return hex;
+    }
+
+    private static string ProtocolName(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLS 1.3",
+        SslProtocols.Tls12 => "TLS 1.2",
+        _ => protocol.ToString(),
+    };
+
+    /// <summary>Puts a new stream under the pipes. Anything the server sent before it is an injection, not a reply.</summary>
+    private void ReplaceStream(Stream stream)
+    {
+        if (_replies.HasBufferedInput())
+        {
+            _broken = true;
+            throw new SmtpProtocolException("The server sent data before the new session began; refusing it (CVE-2011-0411).");
+        }
+
+        _input.Complete();
+        _output.Complete();
+        _stream = stream;
+        (_input, _output, _replies) = Pipes(stream);
+    }
+
+    private (PipeReader, PipeWriter, ReplyReader) Pipes(Stream stream)
+    {
+        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        return (input, output, new ReplyReader(input, _options.Trace));
     }
 
     public async Task QuitAsync(CancellationToken cancellationToken)
     {
+        EnsureUsable();
         await CommandAsync("QUIT", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends one command line and reads its reply, whatever it is.</summary>
     public async Task<SmtpReply> CommandAsync(string line, CancellationToken cancellationToken)
     {
-        Write(line);
+        ArgumentNullException.ThrowIfNull(line);
+        EnsureOneLine(line, nameof(line));
+        EnsureUsable();
+        return await CommandAsync(line, traceAs: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SmtpReply> CommandAsync(string line, string? traceAs, CancellationToken cancellationToken)
+    {
+        Write(line, traceAs);
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         return await ReadReplyAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private void Write(string line)
+    /// <param name="traceAs">What the trace shows instead of a line that carries a secret.</param>
+    private void Write(string line, string? traceAs = null)
     {
-        EnsureOneLine(line);
+        EnsureOneLine(line, nameof(line));
+        _options.Trace?.Invoke(false, traceAs ?? line);
         _output.Write(Encoding.UTF8.GetBytes(line + "\r\n"));
     }
 
-    /// <summary>A CR or LF inside an argument would end the command early and start another.</summary>
-    private static void EnsureOneLine(string line)
+    /// <summary>A CR or LF inside an argument would end the command early and start another (RFC 5321 2.3.8).</summary>
+    private static void EnsureOneLine(string? text, string parameter)
     {
-        if (line.AsSpan().IndexOfAny('\r', '\n') >= 0)
+        if (text is not null && text.AsSpan().IndexOfAny('\r', '\n') >= 0)
         {
-            throw new ArgumentException("A command may not contain CR or LF.", nameof(line));
+            throw new ArgumentException("A command argument may not contain CR or LF.", parameter);
         }
     }
 
-    private async Task FlushAsync(CancellationToken cancellationToken)
+    private void EnsureUsable()
     {
+        if (_broken)
+        {
+            throw new SmtpProtocolException("The connection broke earlier; reconnect.");
+        }
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken) =>
+        await TimedAsync("sending", async token => await _output.FlushAsync(token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    private Task<SmtpReply> ReadReplyAsync(CancellationToken cancellationToken) =>
+        TimedAsync("waiting for a reply", token => _replies.ReadAsync(token).AsTask(), cancellationToken);
+
+    /// <summary>
+    /// One place for the connection's failures: each read or write waits at most CommandTimeout
+    /// (RFC 5321 4.5.3.2 gives the server minutes, not forever), and a timeout, a broken socket or
+    /// a cancellation leaves the connection unusable, since we no longer know where the dialogue stands.
+    /// </summary>
+    private async Task<T> TimedAsync<T>(string what, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        EnsureUsable();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.CommandTimeout);
         try
         {
-            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return await operation(timeout.Token).ConfigureAwait(false);
         }
-        catch (IOException ex)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SmtpProtocolException("The connection broke while sending.", ex);
+            _broken = true;
+            throw new SmtpProtocolException($"Timed out after {_options.CommandTimeout} {what}.", ex);
         }
-    }
-
-    private async Task<SmtpReply> ReadReplyAsync(CancellationToken cancellationToken)
-    {
-        while (true)
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            ReadResult result;
-            try
-            {
-                result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                throw new SmtpProtocolException("The connection broke while reading a reply.", ex);
-            }
-
-            var buffer = result.Buffer;
-            bool complete;
-            SmtpReply? reply;
-            try
-            {
-                complete = ReplyParser.TryParse(ref buffer, enhanced: true, out reply);
-            }
-            catch (FormatException ex)
-            {
-                throw new SmtpProtocolException(ex.Message, ex);
-            }
-
-            if (complete)
-            {
-                _input.AdvanceTo(buffer.Start);
-                return reply!;
-            }
-
-            _input.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
-            {
-                throw new SmtpProtocolException("The server closed the connection.");
-            }
+            _broken = true;
+            throw new SmtpProtocolException($"The connection broke while {what}: {ex.Message}", ex);
+        }
+        catch
+        {
+            _broken = true;
+            throw;
         }
     }
 
@@ -244,6 +357,7 @@ public sealed class SmtpConnection : IAsyncDisposable
     {
         await _input.CompleteAsync().ConfigureAwait(false);
         await _output.CompleteAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _tcp.Dispose();
     }
 }

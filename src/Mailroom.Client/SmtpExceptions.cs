@@ -46,3 +46,32 @@ public sealed class SmtpProtocolException : Exception
     {
     }
 }
+
+/// <summary>The message is larger than the server's SIZE (RFC 1870); nothing was sent.</summary>
+public sealed class MessageTooLargeException : Exception
+{
+    public MessageTooLargeException()
+    {
+    }
+
+    public MessageTooLargeException(string message)
+        : base(message)
+    {
+    }
+
+    public MessageTooLargeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public MessageTooLargeException(long size, long limit)
+        : base($"The message is {size} octets; the server takes at most {limit} (SIZE).")
+    {
+        Size = size;
+        Limit = limit;
+    }
+
+    public long Size { get; }
+
+    public long Limit { get; }
+}
