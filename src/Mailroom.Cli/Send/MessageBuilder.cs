@@ -55,7 +55,7 @@ internal static class MessageBuilder
             if (composition.Text is null)
             {
                 // A text part for readers without HTML, made from the HTML.
-                body.TextBody = new HtmlToText().Convert(body.HtmlBody);
+                body.TextBody = HtmlText.ToPlainText(body.HtmlBody);
             }
         }
 
@@ -101,5 +101,36 @@ internal static class MessageBuilder
             await file.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+}
+
+/// <summary>The text of an HTML document, for a reader without HTML: the data between the tags, scripts and styles left out.</summary>
+internal static class HtmlText
+{
+    public static string ToPlainText(string html)
+    {
+        var text = new System.Text.StringBuilder();
+        using var reader = new StringReader(html);
+        var tokenizer = new HtmlTokenizer(reader);
+        var skipping = false;
+        while (tokenizer.ReadNextToken(out var token))
+        {
+            switch (token)
+            {
+                case HtmlTagToken tag when tag.Id is HtmlTagId.Script or HtmlTagId.Style:
+                    skipping = !tag.IsEndTag;
+                    break;
+                case HtmlTagToken tag when !tag.IsEndTag && tag.Id is HtmlTagId.Br or HtmlTagId.P or HtmlTagId.Div or HtmlTagId.TR or HtmlTagId.LI:
+                    text.Append('\n');
+                    break;
+                case HtmlDataToken data when !skipping:
+                    text.Append(data.Data);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return text.ToString().Trim() + "\n";
     }
 }

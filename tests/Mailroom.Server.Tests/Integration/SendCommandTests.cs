@@ -41,11 +41,11 @@ public sealed class SendCommandTests : IDisposable
         Assert.Equal("yes", message.Headers["X-Test"]);
         Assert.False(string.IsNullOrEmpty(message.MessageId));
         Assert.Equal("1.0", message.Headers[HeaderId.MimeVersion]);
-        Assert.Equal("Grüße, Ünïcödé text\nsecond line\n".ReplaceLineEndings(), message.TextBody.ReplaceLineEndings());
+        Assert.Equal("Grüße, Ünïcödé text\nsecond line\n".ReplaceLineEndings(), message.TextBody!.ReplaceLineEndings());
         var part = Assert.IsType<MimePart>(Assert.Single(message.Attachments));
         Assert.Equal("résumé.bin", part.FileName);
         using var content = new MemoryStream();
-        await part.Content.DecodeToAsync(content);
+        await part.Content!.DecodeToAsync(content);
         Assert.Equal(AttachmentBytes, content.ToArray());
     }
 
@@ -108,9 +108,20 @@ public sealed class SendCommandTests : IDisposable
     [Fact]
     public async Task Send_delivers_through_an_independent_server_aiosmtpd()
     {
-        var python = Tools.Find("python3");
-        var (probe, _) = await Tools.RunAsync(python, ["-c", "import aiosmtpd"]);
-        if (probe != 0)
+        // Debian's python3 has the package; a python3 earlier on PATH (pyenv, a venv) may not.
+        Tools.Find("python3");
+        string? python = null;
+        foreach (var candidate in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
+            .Select(dir => Path.Combine(dir, "python3")).Append("/usr/bin/python3").Where(File.Exists).Distinct())
+        {
+            if ((await Tools.RunAsync(candidate, ["-c", "import aiosmtpd"])).Exit == 0)
+            {
+                python = candidate;
+                break;
+            }
+        }
+
+        if (python is null)
         {
             if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
             {
@@ -142,7 +153,7 @@ public sealed class SendCommandTests : IDisposable
             var message = await MimeMessage.LoadAsync(file);
             Assert.Equal("über aiosmtpd", message.Subject);
             using var content = new MemoryStream();
-            await Assert.IsType<MimePart>(Assert.Single(message.Attachments)).Content.DecodeToAsync(content);
+            await Assert.IsType<MimePart>(Assert.Single(message.Attachments)).Content!.DecodeToAsync(content);
             Assert.Equal(AttachmentBytes, content.ToArray());
         }
         finally
