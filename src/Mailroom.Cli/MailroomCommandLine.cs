@@ -17,6 +17,7 @@ public static class MailroomCommandLine
         root.Subcommands.Add(AuditCommands.Create());
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(SendmailCommand.Create());
+        root.Subcommands.Add(Shell.ShellCommand.Create());
         return root;
     }
 }
