@@ -154,6 +154,23 @@ public sealed class ShellTests : IDisposable
         Assert.Single(error.Trim().Split('\n'));
     }
 
+    [Fact]
+    public async Task Caesar_is_used_when_asked_and_the_shell_says_it_is_not_encryption()
+    {
+        await using var server = await LoopbackServer.StartAsync(new SmtpServerOptions { AllowCaesarObfuscation = true, AllowPlaintextAuthOnLoopback = true, MailboxCommandsOnMx = true }, auth: true);
+        await StoreAsync(server, Alice, "Subject: rot3\r\n\r\nshifted\r\n"u8.ToArray());
+
+        var (exit, output, error) = await MailroomAsync(
+            ["shell", "--server", $"127.0.0.1:{server.Port}", "--tls", "none", "--caesar", "3", "--raw", "--user", Alice, "--password-stdin"],
+            LoopbackServer.Password + "\nopen\nshow 1\nquit\n");
+
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("not encryption", error, StringComparison.Ordinal);
+        Assert.Matches("(?m)^C: XCAESAR 3", output);
+        Assert.Contains("shifted", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(LoopbackServer.Password, output + error, StringComparison.Ordinal);
+    }
+
     private static async Task<IReadOnlyList<MailboxEntry>> EntriesAsync(LoopbackServer server)
     {
         var mailbox = (await server.Store.FindMailboxAsync(Alice, CancellationToken.None))!;
