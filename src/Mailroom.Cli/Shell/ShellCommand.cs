@@ -67,7 +67,11 @@ public static class ShellCommand
                 await using (connection.ConfigureAwait(false))
                 {
                     await connection.AuthenticateAsync(login, password, cancellationToken).ConfigureAwait(false);
-                    var session = new ShellSession(connection, login, Console.In, output, error, interactive: !Console.IsInputRedirected, trace) { From = settings.From };
+                    var session = new ShellSession(connection, login, Console.In, output, error, interactive: !Console.IsInputRedirected, trace)
+                    {
+                        From = settings.From,
+                        ReadKey = Console.IsInputRedirected ? null : () => Console.ReadKey(intercept: true),
+                    };
                     return await session.RunAsync(cancellationToken).ConfigureAwait(false);
                 }
             }

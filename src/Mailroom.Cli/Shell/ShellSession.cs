@@ -116,12 +116,20 @@ internal sealed partial class ShellSession
         return 0;
     }
 
+    /// <summary>Where keys come from on a terminal (<see cref="Console.ReadKey(bool)"/>); without it, lines are read whole.</summary>
+    public Func<ConsoleKeyInfo>? ReadKey { get; init; }
+
     private async Task<string?> PromptAsync(string prompt, CancellationToken cancellationToken)
     {
         if (_interactive)
         {
             await _output.WriteAsync(prompt).ConfigureAwait(false);
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (ReadKey is not null)
+            {
+                // On a terminal: a line editor with the history on Up and Down.
+                return new LineEditor(ReadKey, _output, _history).ReadLine();
+            }
         }
 
         return await _input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
@@ -181,9 +189,17 @@ internal sealed partial class ShellSession
 
         var number = Number(args[0], "show N: N is a message number from list");
 
-        // The protocol pages one message at a time (NEXT, PREV): walk to the one asked for.
+        // The protocol pages one message at a time (NEXT, PREV), and each message it passes is
+        // marked read: walk to the one asked for, and give back "unread" to those passed on the way.
+        var unread = (await _connection.ListAsync(cancellationToken).ConfigureAwait(false))
+            .Where(m => !m.Flags.Split(',').Contains("read", StringComparer.Ordinal)).Select(m => m.Number).ToHashSet();
         while (_current is null || _current.Number != number)
         {
+            if (_current is not null && unread.Contains(_current.Number))
+            {
+                await _connection.FlagAsync(MailFlag.Read, on: false, cancellationToken).ConfigureAwait(false);
+            }
+
             var forward = _current is null || _current.Number < number;
             var message = forward ? await _connection.NextAsync(cancellationToken).ConfigureAwait(false) : await _connection.PreviousAsync(cancellationToken).ConfigureAwait(false);
             if (message is null || (_current is not null && forward != (message.Number > _current.Number)))

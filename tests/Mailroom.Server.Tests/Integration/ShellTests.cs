@@ -105,6 +105,23 @@ public sealed class ShellTests : IDisposable
     }
 
     [Fact]
+    public async Task Show_n_leaves_the_messages_it_walks_past_unread()
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, role: ListenerRole.Submission, auth: true);
+        foreach (var subject in new[] { "one", "two", "three" })
+        {
+            await StoreAsync(server, Alice, Encoding.ASCII.GetBytes($"Subject: {subject}\r\n\r\nbody {subject}\r\n"));
+        }
+
+        var (exit, output, error) = await ShellAsync(server, "open\nshow 3\nshow 1\nquit\n");
+
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("body three", output, StringComparison.Ordinal);
+        Assert.Contains("body one", output, StringComparison.Ordinal);
+        Assert.Equal([true, false, true], (await EntriesAsync(server)).Select(e => e.Read));
+    }
+
+    [Fact]
     public async Task Piped_compose_sends_through_the_same_connection_and_the_store_holds_it()
     {
         await using var server = await LoopbackServer.StartAsync(tls: true, role: ListenerRole.Submission, auth: true);
