@@ -30,7 +30,7 @@ public sealed class SmtpCommandException : Exception
 }
 
 /// <summary>The protocol or the connection broke; reconnect before trying again.</summary>
-public sealed class SmtpProtocolException : Exception
+public class SmtpProtocolException : Exception
 {
     public SmtpProtocolException()
     {
@@ -42,6 +42,28 @@ public sealed class SmtpProtocolException : Exception
     }
 
     public SmtpProtocolException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// The connection could not be made safe, so the client stopped: TLS asked for but not offered or
+/// refused, a certificate or a SCRAM server proof that does not check out, or credentials that
+/// would have travelled in clear. Trying again will not help until something is changed.
+/// </summary>
+public sealed class SmtpSecurityException : SmtpProtocolException
+{
+    public SmtpSecurityException()
+    {
+    }
+
+    public SmtpSecurityException(string message)
+        : base(message)
+    {
+    }
+
+    public SmtpSecurityException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
