@@ -90,7 +90,8 @@ public static class SendCommand
             }
             catch (Exception ex) when (SendFailure.ExitCodeOf(ex) is { } code)
             {
-                await error.WriteLineAsync($"mailroom send: {ex.Message}").ConfigureAwait(false);
+                // The message may carry the server's reply: nothing in it may drive the terminal.
+                await error.WriteLineAsync($"mailroom send: {Shell.TerminalText.Safe(ex.Message)}").ConfigureAwait(false);
                 return code;
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or MimeKit.ParseException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
@@ -108,7 +109,7 @@ public static class SendCommand
         await output.WriteLineAsync($"sent to {recipients - result.Refused.Count} of {recipients} recipient(s); the server's id for it: {result.QueueId}").ConfigureAwait(false);
         foreach (var (recipient, reply) in result.Refused)
         {
-            await error.WriteLineAsync($"mailroom: not sent to {recipient}: {reply}").ConfigureAwait(false);
+            await error.WriteLineAsync(Shell.TerminalText.Safe($"mailroom: not sent to {recipient}: {reply}")).ConfigureAwait(false);
         }
 
         return result.Refused.Count == 0 ? 0 : result.Refused.Select(r => SendFailure.OfReply(r.Reply)).Max();

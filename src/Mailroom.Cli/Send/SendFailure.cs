@@ -27,6 +27,7 @@ internal static class SendFailure
         MessageTooLargeException => DataError,
         SmtpCommandException { Reply: { } reply } => OfReply(reply),
         SmtpCommandException => Unavailable,
+        SmtpSecurityException => NoPermission,
         SmtpProtocolException protocol when protocol.InnerException is System.Security.Authentication.AuthenticationException => NoPermission,
         SmtpProtocolException => TemporaryFailure,
         IOException or TimeoutException => TemporaryFailure,

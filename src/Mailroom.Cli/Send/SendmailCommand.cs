@@ -19,6 +19,10 @@ public static class SendmailCommand
     {
         var headersGiveRecipients = new Option<bool>("-t") { Description = "Take the recipients from To, Cc and Bcc (and remove Bcc)" };
         var sender = new Option<string?>("-f") { Description = "The envelope sender" };
+        var senderR = new Option<string?>("-r") { Description = "The envelope sender (as -f; mailx uses it)" };
+        var fullName = new Option<string?>("-F") { Description = "The sender's full name (accepted; the From header is the message's own)" };
+        var bodyType = new Option<string?>("-B") { Description = "The body type (accepted; 8BITMIME is used when the message needs it and the server offers it)" };
+        var notify = new Option<string?>("-N") { Description = "DSN notification (accepted and ignored)" };
         var ignoreDots = new Option<bool>("-i", "-oi") { Description = "A line with a single dot does not end the message" };
         var recipients = new Argument<string[]>("recipients") { Description = "The recipients (with -t, added to those of the headers)", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("sendmail", "Send a message read from standard input, as sendmail does (server and login from ~/.config/mailroom/client.json)")
@@ -27,6 +31,10 @@ public static class SendmailCommand
         };
         command.Options.Add(headersGiveRecipients);
         command.Options.Add(sender);
+        command.Options.Add(senderR);
+        command.Options.Add(fullName);
+        command.Options.Add(bodyType);
+        command.Options.Add(notify);
         command.Options.Add(ignoreDots);
         command.Arguments.Add(recipients);
         command.SetAction(async (parse, cancellationToken) =>
@@ -41,13 +49,13 @@ public static class SendmailCommand
                     return Fail(error, ExitCodes.Config, "no Server in the client configuration (~/.config/mailroom/client.json or $MAILROOM_CLIENT_CONFIG)");
                 }
 
-                var input = await ReadInputAsync(Console.OpenStandardInput(), parse.GetValue(ignoreDots), cancellationToken).ConfigureAwait(false);
-                using var message = await MimeMessage.LoadAsync(input, cancellationToken).ConfigureAwait(false);
-                var to = (parse.GetValue(recipients) ?? []).ToList();
+                var octets = await SendmailInput.ReadAsync(Console.OpenStandardInput(), parse.GetValue(ignoreDots), cancellationToken).ConfigureAwait(false);
+                var envelopeOption = parse.GetValue(sender) ?? parse.GetValue(senderR);
+                var input = SendmailInput.Prepare(octets, parse.GetValue(headersGiveRecipients), () => envelopeOption ?? settings.From ?? $"{Environment.UserName}@{System.Net.Dns.GetHostName()}");
+                var to = (parse.GetValue(recipients) ?? []).Where(r => !r.StartsWith('-')).ToList();
                 if (parse.GetValue(headersGiveRecipients))
                 {
-                    to.AddRange(message.To.Mailboxes.Concat(message.Cc.Mailboxes).Concat(message.Bcc.Mailboxes).Select(m => m.Address));
-                    message.Headers.RemoveAll(HeaderId.Bcc);
+                    to.AddRange(input.HeaderRecipients);
                 }
 
                 to = to.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
@@ -56,26 +64,8 @@ public static class SendmailCommand
                     return Fail(error, ExitCodes.Usage, "no recipients: name them, or use -t");
                 }
 
-                var envelopeSender = parse.GetValue(sender) ?? settings.From ?? message.From.Mailboxes.FirstOrDefault()?.Address
-                    ?? $"{Environment.UserName}@{System.Net.Dns.GetHostName()}";
-
-                // What sendmail adds when a script leaves it out.
-                if (message.From.Count == 0)
-                {
-                    message.From.Add(MailboxAddress.Parse(envelopeSender));
-                }
-
-                if (!message.Headers.Contains(HeaderId.Date))
-                {
-                    message.Date = DateTimeOffset.Now;
-                }
-
-                if (string.IsNullOrEmpty(message.MessageId))
-                {
-                    message.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId(message.From.Mailboxes.FirstOrDefault()?.Domain ?? "localhost");
-                }
-
-                var content = await MessageBuilder.SerializeAsync(message, eightBit: true, cancellationToken).ConfigureAwait(false);
+                var envelopeSender = envelopeOption ?? settings.From ?? input.FromAddress!;
+                var content = new MemoryStream(input.Octets, writable: false);
                 await using (content.ConfigureAwait(false))
                 {
                     var submission = new Submission(settings.Server, settings.Tls, settings.TlsFingerprint, settings.User, settings.User is null ? null : settings.Password(), null);
@@ -85,7 +75,7 @@ public static class SendmailCommand
             }
             catch (Exception ex) when (SendFailure.ExitCodeOf(ex) is { } code)
             {
-                return Fail(error, code, ex.Message);
+                return Fail(error, code, Shell.TerminalText.Safe(ex.Message));
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or ParseException or FileNotFoundException or UnauthorizedAccessException)
             {
@@ -93,33 +83,6 @@ public static class SendmailCommand
             }
         });
         return command;
-    }
-
-    /// <summary>Standard input to its end, or (sendmail without -i) to a line that is a single dot.</summary>
-    internal static async Task<MemoryStream> ReadInputAsync(Stream input, bool ignoreDots, CancellationToken cancellationToken)
-    {
-        var buffer = new MemoryStream();
-        await input.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (!ignoreDots)
-        {
-            var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
-            var at = 0;
-            while (at < bytes.Length)
-            {
-                var end = bytes[at..].IndexOf((byte)'\n');
-                var line = end < 0 ? bytes[at..] : bytes.Slice(at, end);
-                if (line.SequenceEqual("."u8) || line.SequenceEqual(".\r"u8))
-                {
-                    buffer.SetLength(at);
-                    break;
-                }
-
-                at = end < 0 ? bytes.Length : at + end + 1;
-            }
-        }
-
-        buffer.Position = 0;
-        return buffer;
     }
 
     private static int Fail(TextWriter error, int code, string message)

@@ -106,6 +106,69 @@ public sealed class SendCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Sendmail_passes_the_message_through_byte_for_byte_with_crlf_line_endings_and_takes_mailx_options()
+    {
+        await using var server = await LoopbackServer.StartAsync();
+        var config = await WriteAsync("client.json", Encoding.UTF8.GetBytes($$"""{ "Server": "127.0.0.1:{{server.Port}}", "Tls": "none" }"""));
+        var message = "From: cron@example.test\nTo: bob@example.test\nDate: Sat, 28 Nov 2026 10:00:00 +0000\nMessage-ID: <fixed@example.test>\n" +
+            "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" +
+            "Grüße, a line that MIME would re-encode if it re-serialised it: " + new string('x', 300) + "\n..leading dots stay\n";
+
+        var (exit, output, error) = await MailroomAsync(["sendmail", "-oem", "-oi", "-B", "8BITMIME", "-r", "owner@example.test", "-F", "Cron Daemon", "--", "bob@example.test"], message, new() { ["MAILROOM_CLIENT_CONFIG"] = config });
+
+        Assert.True(exit == 0, output + error);
+        var summary = Assert.Single(await server.Store.ListMessagesAsync("bob@example.test", CancellationToken.None));
+        Assert.Equal("owner@example.test", summary.Sender);
+        await using var stored = (await server.Store.OpenMessageAsync(summary.MessageId, CancellationToken.None))!;
+        using var bytes = new MemoryStream();
+        await stored.CopyToAsync(bytes);
+        var expected = Encoding.UTF8.GetBytes(message.Replace("\n", "\r\n", StringComparison.Ordinal));
+        Assert.True(bytes.ToArray().AsSpan().EndsWith(expected), Encoding.UTF8.GetString(bytes.ToArray()));
+        Assert.Single(await server.Store.ListMessagesAsync(null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Sendmail_stops_reading_at_the_lone_dot_without_waiting_for_the_end_of_input()
+    {
+        await using var server = await LoopbackServer.StartAsync();
+        var config = await WriteAsync("client.json", Encoding.UTF8.GetBytes($$"""{ "Server": "127.0.0.1:{{server.Port}}", "Tls": "none" }"""));
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "sendmail", "bob@example.test" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["MAILROOM_CLIENT_CONFIG"] = config;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // Standard input stays open, as an old caller that waits for sendmail to exit leaves it.
+            await process.StandardInput.WriteAsync("Subject: dot\n\nbody\n.\n");
+            await process.StandardInput.FlushAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await process.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.True(process.ExitCode == 0, await stdout + await stderr);
+        Assert.Single(await server.Store.ListMessagesAsync("bob@example.test", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Send_delivers_through_an_independent_server_aiosmtpd()
     {
         // Debian's python3 has the package; a python3 earlier on PATH (pyenv, a venv) may not.
