@@ -12,9 +12,12 @@ public sealed partial class SmtpConnection
     /// AUTH (RFC 4954) with the strongest mechanism the server offers: SCRAM-SHA-256 (the password
     /// never travels, and the server proves it knows it too), then PLAIN, then LOGIN. A refusal
     /// (535 and the like) is an <see cref="SmtpCommandException"/>; a server whose SCRAM signature
-    /// does not verify is an impostor: <see cref="SmtpProtocolException"/>.
+    /// does not verify is an impostor: <see cref="SmtpSecurityException"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The server offers none of these mechanisms (often: not before TLS).</exception>
+    /// <exception cref="SmtpSecurityException">
+    /// The connection is not TLS and the options did not choose <see cref="TlsMode.None"/> (nothing is
+    /// sent), the server offers none of these mechanisms, or its SCRAM proof does not verify.
+    /// </exception>
     public async Task AuthenticateAsync(string user, string password, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(user);
@@ -22,6 +25,7 @@ public sealed partial class SmtpConnection
         EnsureOneLine(user, nameof(user));
         EnsureOneLine(password, nameof(password));
         EnsureUsable();
+        EnsureSafeForCredentials("AUTH");
         var offered = _extensions.TryGetValue("AUTH", out var mechanisms)
             ? mechanisms.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
             : [];
@@ -43,7 +47,7 @@ public sealed partial class SmtpConnection
         }
         else
         {
-            throw new InvalidOperationException("The server offers no AUTH mechanism this client knows (SCRAM-SHA-256, PLAIN, LOGIN).");
+            throw new SmtpSecurityException("The server offers no AUTH mechanism this client knows (SCRAM-SHA-256, PLAIN, LOGIN).");
         }
 
         AuthenticatedUser = user;
@@ -68,7 +72,7 @@ public sealed partial class SmtpConnection
             // RFC 5802 9: a server that cannot prove it knows the password is not the server we meant.
             await CancelSaslAsync(cancellationToken).ConfigureAwait(false);
             _broken = true;
-            throw new SmtpProtocolException("The server's SCRAM signature does not verify; it does not know the password.");
+            throw new SmtpSecurityException("The server's SCRAM signature does not verify; it does not know the password.");
         }
 
         Expect("AUTH", await CommandAsync(string.Empty, null, cancellationToken).ConfigureAwait(false), 235);

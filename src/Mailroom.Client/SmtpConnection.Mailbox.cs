@@ -20,6 +20,7 @@ public sealed partial class SmtpConnection
         }
 
         EnsureUsable();
+        EnsureSafeForCredentials("LOGN");
         Expect("LOGN", await CommandAsync($"LOGN {user} {password}", $"LOGN {user} {Redacted}", cancellationToken).ConfigureAwait(false), 235);
         AuthenticatedUser = user;
     }

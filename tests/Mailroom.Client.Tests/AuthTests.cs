@@ -39,7 +39,7 @@ public class AuthTests
         var sent = new List<string>();
         var options = new SmtpClientOptions { Tls = TlsMode.None, Trace = (s, l) => { if (!s) { sent.Add(l); } } };
         await using var client = await SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => client.AuthenticateAsync(TestServer.Alice, TestServer.Password, Ct));
+        await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, TestServer.Password, Ct));
         Assert.DoesNotContain(sent, l => l.StartsWith("AUTH", StringComparison.Ordinal));
     }
 
@@ -103,7 +103,7 @@ public class AuthTests
             await s.DrainAsync();
         });
         await using var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.None }, Ct);
-        await Assert.ThrowsAsync<SmtpProtocolException>(() => client.AuthenticateAsync(TestServer.Alice, "secret", Ct));
+        await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, "secret", Ct));
         Assert.Null(client.AuthenticatedUser);
         Assert.Equal("*", fake.Received[^1]);
     }
