@@ -41,6 +41,12 @@ public sealed record SmtpClientOptions
     /// <summary>Use XCAESAR with this shift when offered (an obfuscation, not encryption); fail when it is not offered.</summary>
     public byte? CaesarShift { get; init; }
 
+    /// <summary>
+    /// The fewest SCRAM-SHA-256 iterations accepted from a server (RFC 7677 4: at least 4096); a
+    /// lower count is refused with <see cref="SmtpSecurityException"/>, before any proof is sent.
+    /// </summary>
+    public int MinimumScramIterations { get; init; } = Mailroom.Protocol.Sasl.ScramSha256Client.DefaultMinimumIterations;
+
     /// <summary>Called with (fromServer, line) for every line on the wire; AUTH and LOGN secrets appear as "&lt;redacted&gt;".</summary>
     public Action<bool, string>? Trace { get; init; }
 }

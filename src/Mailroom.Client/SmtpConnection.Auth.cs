@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Mailroom.Protocol.Replies;
 using Mailroom.Protocol.Sasl;
@@ -56,12 +57,18 @@ public sealed partial class SmtpConnection
     /// <summary>RFC 5802 5 over RFC 4954 4: the initial response carries client-first; an empty line answers the server's v=.</summary>
     private async Task ScramAsync(string user, string password, CancellationToken cancellationToken)
     {
-        var scram = new ScramSha256Client(user, password);
+        var scram = new ScramSha256Client(user, password, minimumIterations: _options.MinimumScramIterations);
         var first = SaslMessages.Encode(scram.ClientFirst);
         var serverFirst = ExpectContinue("AUTH", await CommandAsync($"AUTH {ScramSha256.Name} {first}", $"AUTH {ScramSha256.Name} {Redacted}", cancellationToken).ConfigureAwait(false));
         if (!scram.TryClientFinal(serverFirst, out var clientFinal))
         {
             await CancelSaslAsync(cancellationToken).ConfigureAwait(false);
+            if (scram.TooFewIterations is { } iterations)
+            {
+                throw new SmtpSecurityException(string.Create(CultureInfo.InvariantCulture,
+                    $"The server asks for {iterations} SCRAM iterations; at least {_options.MinimumScramIterations} are required (RFC 7677 4)."));
+            }
+
             throw new SmtpProtocolException("The server's SCRAM challenge does not parse or does not extend our nonce.");
         }
 

@@ -71,6 +71,11 @@ public sealed partial class SmtpConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "An XCAESAR shift is 1 to 255.");
         }
 
+        if (options.MinimumScramIterations is < 1 or > Mailroom.Protocol.Sasl.ScramSha256Client.MaxIterations)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "MinimumScramIterations is 1 to 10,000,000.");
+        }
+
         var tcp = new TcpClient { NoDelay = true };
         using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
