@@ -47,6 +47,12 @@ public sealed record SmtpClientOptions
     /// </summary>
     public int MinimumScramIterations { get; init; } = Mailroom.Protocol.Sasl.ScramSha256Client.DefaultMinimumIterations;
 
+    /// <summary>
+    /// The largest message NEXT or PREV may announce (256 MiB by default); a larger count is taken
+    /// as a hostile or broken server, not allocated: <see cref="SmtpProtocolException"/>.
+    /// </summary>
+    public int MaxMessageFetchSize { get; init; } = 256 * 1024 * 1024;
+
     /// <summary>Called with (fromServer, line) for every line on the wire; AUTH and LOGN secrets appear as "&lt;redacted&gt;".</summary>
     public Action<bool, string>? Trace { get; init; }
 }

@@ -125,6 +125,14 @@ public sealed partial class SmtpConnection
             throw Unparsable(verb, reply);
         }
 
+        // Checked before anything is allocated: the count comes from the server.
+        if (octets > _options.MaxMessageFetchSize)
+        {
+            _broken = true;
+            throw new SmtpProtocolException(string.Create(CultureInfo.InvariantCulture,
+                $"The server announces a message of {octets} octets; at most {_options.MaxMessageFetchSize} are accepted (MaxMessageFetchSize)."));
+        }
+
         var content = await TimedAsync("reading a message", token => _replies.ReadExactAsync(octets, token).AsTask(), cancellationToken).ConfigureAwait(false);
         return new MailboxMessage(Number(match.Groups[1].Value), match.Groups[2].Value, match.Groups[4].Value, content);
     }

@@ -76,6 +76,8 @@ public sealed partial class SmtpConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "MinimumScramIterations is 1 to 10,000,000.");
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxMessageFetchSize, nameof(options));
+
         var tcp = new TcpClient { NoDelay = true };
         using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
