@@ -34,6 +34,7 @@ public sealed partial class SmtpConnection
     /// see whether it is 7-bit with short lines; any other is taken to be 8-bit with long lines.
     /// <paramref name="progress"/> gets the octets of the message sent so far.
     /// </summary>
+    /// <exception cref="ArgumentException">The scan found a bare CR or LF and the server has no CHUNKING; nothing was sent.</exception>
     public async Task<SendResult> SendAsync(string sender, IReadOnlyList<string> recipients, Stream message, long length, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sender);
@@ -62,6 +63,13 @@ public sealed partial class SmtpConnection
 
         var shape = await MessageShape.ScanAsync(message, length, cancellationToken).ConfigureAwait(false);
         var (mail, useBdat) = MailCommand(sender, recipients, shape, length);
+        if (!useBdat && shape.BareCrOrLf)
+        {
+            // RFC 5321 2.3.8 and 4.1.1.4: DATA is CRLF lines. A bare LF or CR cannot be stuffed
+            // faithfully and gives "\n.\r\n" its SMTP-smuggling shape; BDAT carries it by count.
+            throw new ArgumentException("The message has a bare CR or LF, which cannot be sent with DATA (the server does not offer CHUNKING); normalise line endings to CRLF.", nameof(message));
+        }
+
         var envelope = new List<string> { mail };
         envelope.AddRange(recipients.Select(r => $"RCPT TO:<{r}>"));
         var (replies, dataReply) = _extensions.ContainsKey("PIPELINING")

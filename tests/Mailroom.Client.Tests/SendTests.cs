@@ -157,4 +157,42 @@ public class SendTests
     {
         public void Report(long value) => reports.Add(value);
     }
+
+    /// <summary>SMTP smuggling: a bare LF before "." over DATA could end the message early at a lenient server.</summary>
+    [Theory]
+    [InlineData("Subject: x\r\n\r\nhi\n.\r\nMAIL FROM:<evil@x.test>\r\n")]
+    [InlineData("Subject: x\r\n\r\nhi\r.\r\n")]
+    public async Task A_bare_cr_or_lf_is_not_sent_with_data(string message)
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 PIPELINING\n");
+            await s.DrainAsync();
+        });
+        await using (var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.None }, Ct))
+        {
+            var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.SendAsync("me@remote.test", ["a@b.test"], System.Text.Encoding.ASCII.GetBytes(message), Ct));
+            Assert.Contains("bare CR or LF", ex.Message, StringComparison.Ordinal);
+        }
+
+        await fake.Session;
+        Assert.Single(fake.Received);
+    }
+
+    /// <summary>With CHUNKING the octets go by count, untouched, and the server judges them (ours refuses a bare LF: 554 5.6.0).</summary>
+    [Fact]
+    public async Task A_bare_lf_goes_by_bdat_when_the_server_offers_chunking()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (client, sent) = await ConnectAsync(server);
+        await using (client)
+        {
+            var ex = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync("me@remote.test", [TestServer.Alice], "Subject: x\r\n\r\nhi\n.\r\n"u8.ToArray(), Ct));
+            Assert.Equal(554, ex.Reply!.Code);
+        }
+
+        Assert.Contains(sent, l => l.StartsWith("BDAT ", StringComparison.Ordinal));
+    }
 }
