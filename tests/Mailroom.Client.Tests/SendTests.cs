@@ -195,4 +195,35 @@ public class SendTests
 
         Assert.Contains(sent, l => l.StartsWith("BDAT ", StringComparison.Ordinal));
     }
+
+    /// <summary>RFC 2920 3.1: a server that refuses MAIL but still answers the pipelined DATA with 354 is reading data; "." ends it.</summary>
+    [Fact]
+    public async Task A_refused_mail_with_a_354_for_data_is_ended_with_a_dot()
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 PIPELINING\n");
+            await s.ReadLineAsync();
+            await s.ReadLineAsync();
+            await s.ReadLineAsync();
+            await s.SendAsync("550 5.7.1 sender refused\n250 2.1.5 OK\n354 go ahead\n");
+            var dot = await s.ReadLineAsync();
+            await s.SendAsync(dot == "." ? "554 5.5.1 no valid recipients\n" : "500 5.5.1 out of step\n");
+            while (await s.ReadLineAsync() is { } line)
+            {
+                await s.SendAsync(line == "NOOP" ? "250 2.0.0 OK\n" : "500 5.5.1 out of step\n");
+            }
+        });
+        await using (var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.None }, Ct))
+        {
+            var ex = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync("me@remote.test", ["a@b.test"], SevenBit, Ct));
+            Assert.Equal(550, ex.Reply!.Code);
+            Assert.Equal(250, (await client.CommandAsync("NOOP", Ct)).Code);
+        }
+
+        await fake.Session;
+        Assert.Equal(["MAIL FROM:<me@remote.test>", "RCPT TO:<a@b.test>", "DATA", ".", "NOOP"], fake.Received.Skip(1));
+    }
 }
