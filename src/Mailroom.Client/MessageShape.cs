@@ -5,9 +5,10 @@ namespace Mailroom.Client;
 /// octets or a bare CR or LF break DATA's line rules (RFC 5321 4.5.3.1.6, 2.3.8), which BDAT
 /// (RFC 3030) carries by count instead.
 /// </summary>
-internal readonly record struct MessageShape(bool EightBit, bool NotLineClean)
+/// <param name="BareCrOrLf">A CR or LF seen outside a CRLF: known only from a scan, never assumed.</param>
+internal readonly record struct MessageShape(bool EightBit, bool NotLineClean, bool BareCrOrLf = false)
 {
-    /// <summary>A stream we cannot read twice: assume the worst.</summary>
+    /// <summary>A stream we cannot read twice: assume the worst for what is needed, but claim no bare CR or LF we did not see.</summary>
     public static MessageShape Unknown => new(true, true);
 
     public bool SevenBitShortLines => !EightBit && !NotLineClean;
@@ -53,17 +54,19 @@ internal readonly record struct MessageShape(bool EightBit, bool NotLineClean)
 
         private bool _eightBit;
         private bool _notClean;
+        private bool _bare;
         private bool _afterCr;
         private int _line;
 
-        public MessageShape Result => new(_eightBit, _notClean || _afterCr);
+        public MessageShape Result => new(_eightBit, _notClean || _afterCr, _bare || _afterCr);
 
         public void Feed(ReadOnlySpan<byte> content)
         {
             foreach (var b in content)
             {
                 _eightBit |= b >= 0x80;
-                _notClean |= (_afterCr && b != (byte)'\n') || (!_afterCr && b == (byte)'\n');
+                _bare |= (_afterCr && b != (byte)'\n') || (!_afterCr && b == (byte)'\n');
+                _notClean |= _bare;
                 _afterCr = b == (byte)'\r';
                 _line = b == (byte)'\n' ? 0 : _line + 1;
                 _notClean |= _line > MaxLineWithCr;

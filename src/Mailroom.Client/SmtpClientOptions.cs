@@ -41,6 +41,18 @@ public sealed record SmtpClientOptions
     /// <summary>Use XCAESAR with this shift when offered (an obfuscation, not encryption); fail when it is not offered.</summary>
     public byte? CaesarShift { get; init; }
 
+    /// <summary>
+    /// The fewest SCRAM-SHA-256 iterations accepted from a server (RFC 7677 4: at least 4096); a
+    /// lower count is refused with <see cref="SmtpSecurityException"/>, before any proof is sent.
+    /// </summary>
+    public int MinimumScramIterations { get; init; } = Mailroom.Protocol.Sasl.ScramSha256Client.DefaultMinimumIterations;
+
+    /// <summary>
+    /// The largest message NEXT or PREV may announce (256 MiB by default); a larger count is taken
+    /// as a hostile or broken server, not allocated: <see cref="SmtpProtocolException"/>.
+    /// </summary>
+    public int MaxMessageFetchSize { get; init; } = 256 * 1024 * 1024;
+
     /// <summary>Called with (fromServer, line) for every line on the wire; AUTH and LOGN secrets appear as "&lt;redacted&gt;".</summary>
     public Action<bool, string>? Trace { get; init; }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Mailroom.Protocol.Replies;
 using Mailroom.Protocol.Sasl;
@@ -12,9 +13,12 @@ public sealed partial class SmtpConnection
     /// AUTH (RFC 4954) with the strongest mechanism the server offers: SCRAM-SHA-256 (the password
     /// never travels, and the server proves it knows it too), then PLAIN, then LOGIN. A refusal
     /// (535 and the like) is an <see cref="SmtpCommandException"/>; a server whose SCRAM signature
-    /// does not verify is an impostor: <see cref="SmtpProtocolException"/>.
+    /// does not verify is an impostor: <see cref="SmtpSecurityException"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The server offers none of these mechanisms (often: not before TLS).</exception>
+    /// <exception cref="SmtpSecurityException">
+    /// The connection is not TLS and the options did not choose <see cref="TlsMode.None"/> (nothing is
+    /// sent), the server offers none of these mechanisms, or its SCRAM proof does not verify.
+    /// </exception>
     public async Task AuthenticateAsync(string user, string password, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(user);
@@ -22,6 +26,7 @@ public sealed partial class SmtpConnection
         EnsureOneLine(user, nameof(user));
         EnsureOneLine(password, nameof(password));
         EnsureUsable();
+        EnsureSafeForCredentials("AUTH");
         var offered = _extensions.TryGetValue("AUTH", out var mechanisms)
             ? mechanisms.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
             : [];
@@ -43,7 +48,7 @@ public sealed partial class SmtpConnection
         }
         else
         {
-            throw new InvalidOperationException("The server offers no AUTH mechanism this client knows (SCRAM-SHA-256, PLAIN, LOGIN).");
+            throw new SmtpSecurityException("The server offers no AUTH mechanism this client knows (SCRAM-SHA-256, PLAIN, LOGIN).");
         }
 
         AuthenticatedUser = user;
@@ -52,12 +57,18 @@ public sealed partial class SmtpConnection
     /// <summary>RFC 5802 5 over RFC 4954 4: the initial response carries client-first; an empty line answers the server's v=.</summary>
     private async Task ScramAsync(string user, string password, CancellationToken cancellationToken)
     {
-        var scram = new ScramSha256Client(user, password);
+        var scram = new ScramSha256Client(user, password, minimumIterations: _options.MinimumScramIterations);
         var first = SaslMessages.Encode(scram.ClientFirst);
         var serverFirst = ExpectContinue("AUTH", await CommandAsync($"AUTH {ScramSha256.Name} {first}", $"AUTH {ScramSha256.Name} {Redacted}", cancellationToken).ConfigureAwait(false));
         if (!scram.TryClientFinal(serverFirst, out var clientFinal))
         {
             await CancelSaslAsync(cancellationToken).ConfigureAwait(false);
+            if (scram.TooFewIterations is { } iterations)
+            {
+                throw new SmtpSecurityException(string.Create(CultureInfo.InvariantCulture,
+                    $"The server asks for {iterations} SCRAM iterations; at least {_options.MinimumScramIterations} are required (RFC 7677 4)."));
+            }
+
             throw new SmtpProtocolException("The server's SCRAM challenge does not parse or does not extend our nonce.");
         }
 
@@ -68,7 +79,7 @@ public sealed partial class SmtpConnection
             // RFC 5802 9: a server that cannot prove it knows the password is not the server we meant.
             await CancelSaslAsync(cancellationToken).ConfigureAwait(false);
             _broken = true;
-            throw new SmtpProtocolException("The server's SCRAM signature does not verify; it does not know the password.");
+            throw new SmtpSecurityException("The server's SCRAM signature does not verify; it does not know the password.");
         }
 
         Expect("AUTH", await CommandAsync(string.Empty, null, cancellationToken).ConfigureAwait(false), 235);

@@ -20,6 +20,7 @@ public sealed partial class SmtpConnection
         }
 
         EnsureUsable();
+        EnsureSafeForCredentials("LOGN");
         Expect("LOGN", await CommandAsync($"LOGN {user} {password}", $"LOGN {user} {Redacted}", cancellationToken).ConfigureAwait(false), 235);
         AuthenticatedUser = user;
     }
@@ -122,6 +123,14 @@ public sealed partial class SmtpConnection
         {
             _broken = true;
             throw Unparsable(verb, reply);
+        }
+
+        // Checked before anything is allocated: the count comes from the server.
+        if (octets > _options.MaxMessageFetchSize)
+        {
+            _broken = true;
+            throw new SmtpProtocolException(string.Create(CultureInfo.InvariantCulture,
+                $"The server announces a message of {octets} octets; at most {_options.MaxMessageFetchSize} are accepted (MaxMessageFetchSize)."));
         }
 
         var content = await TimedAsync("reading a message", token => _replies.ReadExactAsync(octets, token).AsTask(), cancellationToken).ConfigureAwait(false);

@@ -34,6 +34,7 @@ public sealed partial class SmtpConnection
     /// see whether it is 7-bit with short lines; any other is taken to be 8-bit with long lines.
     /// <paramref name="progress"/> gets the octets of the message sent so far.
     /// </summary>
+    /// <exception cref="ArgumentException">The scan found a bare CR or LF and the server has no CHUNKING; nothing was sent.</exception>
     public async Task<SendResult> SendAsync(string sender, IReadOnlyList<string> recipients, Stream message, long length, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sender);
@@ -62,6 +63,13 @@ public sealed partial class SmtpConnection
 
         var shape = await MessageShape.ScanAsync(message, length, cancellationToken).ConfigureAwait(false);
         var (mail, useBdat) = MailCommand(sender, recipients, shape, length);
+        if (!useBdat && shape.BareCrOrLf)
+        {
+            // RFC 5321 2.3.8 and 4.1.1.4: DATA is CRLF lines. A bare LF or CR cannot be stuffed
+            // faithfully and gives "\n.\r\n" its SMTP-smuggling shape; BDAT carries it by count.
+            throw new ArgumentException("The message has a bare CR or LF, which cannot be sent with DATA (the server does not offer CHUNKING); normalise line endings to CRLF.", nameof(message));
+        }
+
         var envelope = new List<string> { mail };
         envelope.AddRange(recipients.Select(r => $"RCPT TO:<{r}>"));
         var (replies, dataReply) = _extensions.ContainsKey("PIPELINING")
@@ -71,19 +79,13 @@ public sealed partial class SmtpConnection
         var refused = recipients.Zip(replies.Skip(1)).Where(x => x.Second.Code != 250).Select(x => (x.First, x.Second)).ToList();
         if (replies[0].Code != 250)
         {
+            await EndUnwantedDataAsync(dataReply, cancellationToken).ConfigureAwait(false);
             throw new SmtpCommandException(mail, replies[0]);
         }
 
         if (refused.Count == recipients.Count)
         {
-            if (dataReply?.Code == 354)
-            {
-                // RFC 2920 3.1: a 354 after every RCPT failed still needs the data's end.
-                Write(".");
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-                await ReadReplyAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            await EndUnwantedDataAsync(dataReply, cancellationToken).ConfigureAwait(false);
             await ResetAsync(cancellationToken).ConfigureAwait(false);
             throw new SmtpCommandException($"RCPT TO:<{refused[0].First}>", refused[0].Second);
         }
@@ -98,6 +100,22 @@ public sealed partial class SmtpConnection
             ? await SendChunksAsync(message, length, progress, cancellationToken).ConfigureAwait(false)
             : await SendDataAsync(message, length, progress, cancellationToken).ConfigureAwait(false);
         return final.Code == 250 ? new SendResult(final, refused, latency) : throw new SmtpCommandException("end of data", final);
+    }
+
+    /// <summary>
+    /// RFC 2920 3.1: a pipelined DATA that got 354 although MAIL or every RCPT failed leaves the
+    /// server reading message data; an empty message ends it, so the next command is read as one.
+    /// </summary>
+    private async Task EndUnwantedDataAsync(SmtpReply? dataReply, CancellationToken cancellationToken)
+    {
+        if (dataReply?.Code != 354)
+        {
+            return;
+        }
+
+        Write(".");
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        await ReadReplyAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The MAIL command with what the message needs (RFC 1870 SIZE=, RFC 6152 BODY=8BITMIME, RFC 6531 SMTPUTF8), and whether to use BDAT.</summary>

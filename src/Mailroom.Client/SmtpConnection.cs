@@ -71,6 +71,13 @@ public sealed partial class SmtpConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "An XCAESAR shift is 1 to 255.");
         }
 
+        if (options.MinimumScramIterations is < 1 or > Mailroom.Protocol.Sasl.ScramSha256Client.MaxIterations)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "MinimumScramIterations is 1 to 10,000,000.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxMessageFetchSize, nameof(options));
+
         var tcp = new TcpClient { NoDelay = true };
         using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -124,7 +131,12 @@ public sealed partial class SmtpConnection : IAsyncDisposable
             else if (_options.Tls == TlsMode.StartTls)
             {
                 // Never carry on in plaintext when TLS was asked for (RFC 3207 6 on downgrade by a man in the middle).
-                throw new SmtpProtocolException("The server does not offer STARTTLS, and TLS was required.");
+                throw new SmtpSecurityException("The server does not offer STARTTLS, and TLS was required.");
+            }
+            else if (_pin is not null)
+            {
+                // A pin says the server has TLS; its STARTTLS missing from EHLO is a strip on the path (RFC 3207 6).
+                throw new SmtpSecurityException("The server does not offer STARTTLS, but a certificate is pinned for it; refusing to continue in plaintext.");
             }
         }
 
@@ -159,7 +171,7 @@ public sealed partial class SmtpConnection : IAsyncDisposable
         var reply = await CommandAsync("STARTTLS", cancellationToken).ConfigureAwait(false);
         if (reply.Code != 220)
         {
-            throw new SmtpProtocolException($"STARTTLS was refused: {reply.ToString().TrimEnd()}");
+            throw new SmtpSecurityException($"STARTTLS was refused: {reply.ToString().TrimEnd()}");
         }
 
         await HandshakeAsync(cancellationToken).ConfigureAwait(false);
@@ -201,7 +213,13 @@ public sealed partial class SmtpConnection : IAsyncDisposable
         {
             await ssl.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (AuthenticationException ex)
+        {
+            // A certificate or pin that does not check out, or no protocol in common: not cured by retrying.
+            _broken = true;
+            throw new SmtpSecurityException($"The TLS handshake failed: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             _broken = true;
             throw new SmtpProtocolException($"The TLS handshake failed: {ex.Message}", ex);
@@ -302,6 +320,18 @@ public sealed partial class SmtpConnection : IAsyncDisposable
         if (text is not null && text.AsSpan().IndexOfAny('\r', '\n') >= 0)
         {
             throw new ArgumentException("A command argument may not contain CR or LF.", parameter);
+        }
+    }
+
+    /// <summary>
+    /// Credentials go only over TLS, unless the caller chose plaintext with <see cref="TlsMode.None"/>
+    /// (loopback tests, XCAESAR): in Auto a stripped STARTTLS must not turn into a password in clear.
+    /// </summary>
+    private void EnsureSafeForCredentials(string what)
+    {
+        if (!IsTls && _options.Tls != TlsMode.None)
+        {
+            throw new SmtpSecurityException($"The connection is not encrypted; {what} would send the password in clear. Use TLS, or TlsMode.None to allow plaintext explicitly.");
         }
     }
 

@@ -39,7 +39,7 @@ public class AuthTests
         var sent = new List<string>();
         var options = new SmtpClientOptions { Tls = TlsMode.None, Trace = (s, l) => { if (!s) { sent.Add(l); } } };
         await using var client = await SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => client.AuthenticateAsync(TestServer.Alice, TestServer.Password, Ct));
+        await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, TestServer.Password, Ct));
         Assert.DoesNotContain(sent, l => l.StartsWith("AUTH", StringComparison.Ordinal));
     }
 
@@ -103,8 +103,48 @@ public class AuthTests
             await s.DrainAsync();
         });
         await using var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.None }, Ct);
-        await Assert.ThrowsAsync<SmtpProtocolException>(() => client.AuthenticateAsync(TestServer.Alice, "secret", Ct));
+        await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, "secret", Ct));
         Assert.Null(client.AuthenticatedUser);
         Assert.Equal("*", fake.Received[^1]);
+    }
+
+    [Fact]
+    public async Task The_default_refuses_the_test_servers_1000_scram_iterations()
+    {
+        await using var server = await TestServer.StartAsync(tls: true, auth: true);
+        var sent = new List<string>();
+        var options = server.Pinned() with { MinimumScramIterations = new SmtpClientOptions().MinimumScramIterations, Trace = (s, l) => { if (!s) { sent.Add(l); } } };
+        await using var client = await SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct);
+        var ex = await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, TestServer.Password, Ct));
+        Assert.Contains("4096", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("*", sent[^1]);
+        Assert.Null(client.AuthenticatedUser);
+    }
+
+    [Fact]
+    public async Task A_fake_server_asking_for_one_scram_iteration_gets_no_proof()
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 AUTH SCRAM-SHA-256\n");
+            var first = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((await s.ReadLineAsync())!.Split(' ')[2]));
+            var nonce = first.Split(",r=")[1];
+            var serverFirst = $"r={nonce}server,s={Convert.ToBase64String(new byte[16])},i=1";
+            await s.SendAsync($"334 {Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(serverFirst))}\n");
+            while (await s.ReadLineAsync() is not null)
+            {
+                await s.SendAsync("501 5.5.2 Authentication cancelled\n");
+            }
+        });
+        await using (var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.None }, Ct))
+        {
+            await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, "secret", Ct));
+        }
+
+        await fake.Session;
+        Assert.Equal("*", fake.Received[2]);
+        Assert.DoesNotContain(fake.Received, l => l.Contains("p=", StringComparison.Ordinal) || l.StartsWith("Yz1", StringComparison.Ordinal));
     }
 }

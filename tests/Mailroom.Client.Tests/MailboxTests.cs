@@ -81,4 +81,27 @@ public class MailboxTests
         Assert.Equal(new MailboxStatus("INBOX", 0, 0), await client.OpenMailboxAsync("INBOX", Ct));
         Assert.Null(await client.NextAsync(Ct));
     }
+
+    /// <summary>A server announcing 2 GiB after NEXT must not make the client allocate 2 GiB up front.</summary>
+    [Theory]
+    [InlineData(2_147_483_647, null)]
+    [InlineData(1001, 1000)]
+    public async Task A_huge_announced_message_is_refused_before_it_is_allocated(int announced, int? limit)
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250 fake\n");
+            await s.ReadLineAsync();
+            await s.SendAsync($"250 2.0.0 1 <id@fake> {announced} octets follow; flags none\n");
+            await s.DrainAsync();
+        });
+        var options = new SmtpClientOptions { Tls = TlsMode.None, CommandTimeout = TimeSpan.FromSeconds(5) };
+        options = limit is { } max ? options with { MaxMessageFetchSize = max } : options;
+        await using var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, options, Ct);
+        var ex = await Assert.ThrowsAsync<SmtpProtocolException>(() => client.NextAsync(Ct));
+        Assert.Contains("MaxMessageFetchSize", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<SmtpProtocolException>(() => client.NextAsync(Ct));
+    }
 }

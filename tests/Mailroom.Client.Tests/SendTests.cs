@@ -157,4 +157,73 @@ public class SendTests
     {
         public void Report(long value) => reports.Add(value);
     }
+
+    /// <summary>SMTP smuggling: a bare LF before "." over DATA could end the message early at a lenient server.</summary>
+    [Theory]
+    [InlineData("Subject: x\r\n\r\nhi\n.\r\nMAIL FROM:<evil@x.test>\r\n")]
+    [InlineData("Subject: x\r\n\r\nhi\r.\r\n")]
+    public async Task A_bare_cr_or_lf_is_not_sent_with_data(string message)
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 PIPELINING\n");
+            await s.DrainAsync();
+        });
+        await using (var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.None }, Ct))
+        {
+            var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.SendAsync("me@remote.test", ["a@b.test"], System.Text.Encoding.ASCII.GetBytes(message), Ct));
+            Assert.Contains("bare CR or LF", ex.Message, StringComparison.Ordinal);
+        }
+
+        await fake.Session;
+        Assert.Single(fake.Received);
+    }
+
+    /// <summary>With CHUNKING the octets go by count, untouched, and the server judges them (ours refuses a bare LF: 554 5.6.0).</summary>
+    [Fact]
+    public async Task A_bare_lf_goes_by_bdat_when_the_server_offers_chunking()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (client, sent) = await ConnectAsync(server);
+        await using (client)
+        {
+            var ex = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync("me@remote.test", [TestServer.Alice], "Subject: x\r\n\r\nhi\n.\r\n"u8.ToArray(), Ct));
+            Assert.Equal(554, ex.Reply!.Code);
+        }
+
+        Assert.Contains(sent, l => l.StartsWith("BDAT ", StringComparison.Ordinal));
+    }
+
+    /// <summary>RFC 2920 3.1: a server that refuses MAIL but still answers the pipelined DATA with 354 is reading data; "." ends it.</summary>
+    [Fact]
+    public async Task A_refused_mail_with_a_354_for_data_is_ended_with_a_dot()
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 PIPELINING\n");
+            await s.ReadLineAsync();
+            await s.ReadLineAsync();
+            await s.ReadLineAsync();
+            await s.SendAsync("550 5.7.1 sender refused\n250 2.1.5 OK\n354 go ahead\n");
+            var dot = await s.ReadLineAsync();
+            await s.SendAsync(dot == "." ? "554 5.5.1 no valid recipients\n" : "500 5.5.1 out of step\n");
+            while (await s.ReadLineAsync() is { } line)
+            {
+                await s.SendAsync(line == "NOOP" ? "250 2.0.0 OK\n" : "500 5.5.1 out of step\n");
+            }
+        });
+        await using (var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.None }, Ct))
+        {
+            var ex = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync("me@remote.test", ["a@b.test"], SevenBit, Ct));
+            Assert.Equal(550, ex.Reply!.Code);
+            Assert.Equal(250, (await client.CommandAsync("NOOP", Ct)).Code);
+        }
+
+        await fake.Session;
+        Assert.Equal(["MAIL FROM:<me@remote.test>", "RCPT TO:<a@b.test>", "DATA", ".", "NOOP"], fake.Received.Skip(1));
+    }
 }

@@ -41,13 +41,17 @@ public sealed class TestServer : IAsyncDisposable
 
     public int Port => Server.Endpoints[0].Port;
 
-    /// <summary>Trust exactly this server's self-signed certificate.</summary>
+    /// <summary>The accounts' SCRAM iteration count: low, for speed, so below the client's default floor.</summary>
+    public const int ScramIterations = 1000;
+
+    /// <summary>Trust exactly this server's self-signed certificate, and its accounts' <see cref="ScramIterations"/>.</summary>
     public SmtpClientOptions Pinned(TlsMode mode = TlsMode.StartTls) => new()
     {
         ClientName = "client.test",
         Tls = mode,
         PinnedCertificateSha256 = Certificates!.Fingerprint,
         CommandTimeout = TimeSpan.FromSeconds(30),
+        MinimumScramIterations = ScramIterations,
     };
 
     public static async Task<TestServer> StartAsync(SmtpServerOptions? options = null, bool tls = false, ListenerRole role = ListenerRole.Smtp, bool auth = false)
@@ -60,7 +64,7 @@ public sealed class TestServer : IAsyncDisposable
         var store = await SqliteMailStore.OpenAsync(folder, CancellationToken.None);
         await store.AddDomainAsync("example.test", CancellationToken.None);
         await store.AddDomainAsync("例子.测试", CancellationToken.None);
-        var hasher = new PasswordHasher(iterations: 1000);
+        var hasher = new PasswordHasher(iterations: ScramIterations);
         foreach (var user in new[] { Alice, Bob, "用户@例子.测试" })
         {
             await store.AddAccountAsync(user, hasher.Hash(Password), CancellationToken.None);

@@ -37,7 +37,8 @@ public class TlsTests
     {
         await using var server = await TestServer.StartAsync(tls: true);
         var options = server.Pinned() with { PinnedCertificateSha256 = new string('A', 64) };
-        await Assert.ThrowsAsync<SmtpProtocolException>(() => SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct));
+        var ex = await Assert.ThrowsAsync<SmtpSecurityException>(() => SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct));
+        Assert.IsType<System.Security.Authentication.AuthenticationException>(ex.InnerException, exactMatch: false);
         Assert.Empty(await server.Store.ListMessagesAsync(null, Ct));
     }
 
@@ -46,7 +47,7 @@ public class TlsTests
     {
         await using var server = await TestServer.StartAsync(tls: true);
         var options = server.Pinned() with { PinnedCertificateSha256 = null, TlsHost = "mx.example.test" };
-        var ex = await Assert.ThrowsAsync<SmtpProtocolException>(() => SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct));
+        var ex = await Assert.ThrowsAsync<SmtpSecurityException>(() => SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct));
         Assert.Contains("TLS", ex.Message, StringComparison.Ordinal);
     }
 
@@ -67,21 +68,74 @@ public class TlsTests
         await using var server = await TestServer.StartAsync();
         var sent = new List<string>();
         var options = new SmtpClientOptions { Tls = TlsMode.StartTls, Trace = (fromServer, line) => { if (!fromServer) { sent.Add(line); } } };
-        await Assert.ThrowsAsync<SmtpProtocolException>(() => SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct));
+        await Assert.ThrowsAsync<SmtpSecurityException>(() => SmtpConnection.ConnectAsync("127.0.0.1", server.Port, options, Ct));
         Assert.Equal(["EHLO localhost"], sent);
     }
 
     [Fact]
     public async Task Auto_stays_plain_only_when_starttls_is_not_offered()
     {
-        await using var plain = await TestServer.StartAsync();
+        await using var plain = await TestServer.StartAsync(auth: true);
         await using (var client = await SmtpConnection.ConnectAsync("127.0.0.1", plain.Port, new SmtpClientOptions(), Ct))
         {
             Assert.False(client.IsTls);
+
+            // Plain in Auto is for sending only: credentials wait for TLS or an explicit TlsMode.None.
+            await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, TestServer.Password, Ct));
+            await Assert.ThrowsAsync<SmtpSecurityException>(() => client.LogInAsync(TestServer.Alice, TestServer.Password, Ct));
         }
 
         await using var tls = await TestServer.StartAsync(tls: true);
         await using var secure = await SmtpConnection.ConnectAsync("127.0.0.1", tls.Port, tls.Pinned(TlsMode.Auto), Ct);
         Assert.True(secure.IsTls);
+    }
+
+    [Fact]
+    public async Task Auto_with_a_pin_refuses_a_stripped_starttls()
+    {
+        await using var plain = await TestServer.StartAsync();
+        var options = new SmtpClientOptions { Tls = TlsMode.Auto, PinnedCertificateSha256 = new string('A', 64) };
+        await Assert.ThrowsAsync<SmtpSecurityException>(() => SmtpConnection.ConnectAsync("127.0.0.1", plain.Port, options, Ct));
+    }
+
+    [Fact]
+    public async Task Stripped_starttls_in_auto_sends_no_password_in_clear()
+    {
+        // A man in the middle removes STARTTLS from EHLO and offers PLAIN, hoping for the password (RFC 3207 6).
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 AUTH PLAIN LOGIN\n");
+            while (await s.ReadLineAsync() is { } line)
+            {
+                await s.SendAsync(line.StartsWith("AUTH LOGIN", StringComparison.Ordinal) ? "334 VXNlcm5hbWU6\n" : "235 2.7.0 Authentication succeeded\n");
+            }
+        });
+        await using (var client = await SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions(), Ct))
+        {
+            Assert.False(client.IsTls);
+            await Assert.ThrowsAsync<SmtpSecurityException>(() => client.AuthenticateAsync(TestServer.Alice, "secret", Ct));
+            await Assert.ThrowsAsync<SmtpSecurityException>(() => client.LogInAsync(TestServer.Alice, "secret", Ct));
+            Assert.Null(client.AuthenticatedUser);
+        }
+
+        await fake.Session;
+        Assert.Equal(["EHLO localhost"], fake.Received);
+    }
+
+    [Fact]
+    public async Task A_refused_starttls_is_a_security_failure()
+    {
+        await using var fake = new FakeServer(async s =>
+        {
+            await s.SendAsync("220 fake ESMTP\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("250-fake\n250 STARTTLS\n");
+            await s.ReadLineAsync();
+            await s.SendAsync("454 4.7.0 TLS not available\n");
+            await s.DrainAsync();
+        });
+        await Assert.ThrowsAsync<SmtpSecurityException>(() => SmtpConnection.ConnectAsync("127.0.0.1", fake.Port, new SmtpClientOptions { Tls = TlsMode.StartTls }, Ct));
     }
 }

@@ -14,17 +14,27 @@ public sealed class ScramSha256Client
     /// <summary>RFC 5802 5.1: above this the iteration count is a denial of service, not security.</summary>
     public const int MaxIterations = 10_000_000;
 
+    /// <summary>
+    /// RFC 7677 4: "the iteration-count ... SHOULD be at least 4096". Fewer lets a fake server turn
+    /// our proof into a cheap offline guess at the password.
+    /// </summary>
+    public const int DefaultMinimumIterations = 4096;
+
     private const string Gs2Header = "n,,";
     private readonly string _password;
     private readonly string _clientNonce;
     private readonly string _clientFirstBare;
+    private readonly int _minimumIterations;
     private byte[]? _expectedServerSignature;
 
-    public ScramSha256Client(string user, string password, string? clientNonce = null)
+    public ScramSha256Client(string user, string password, string? clientNonce = null, int minimumIterations = DefaultMinimumIterations)
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(password);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minimumIterations, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minimumIterations, MaxIterations);
         _password = password;
+        _minimumIterations = minimumIterations;
         _clientNonce = clientNonce ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
 
         // RFC 5802 5.1: "The characters ',' or '=' in usernames are sent as '=2C' and '=3D' respectively."
@@ -34,10 +44,13 @@ public sealed class ScramSha256Client
     /// <summary><c>client-first-message = gs2-header client-first-message-bare</c>.</summary>
     public string ClientFirst => Gs2Header + _clientFirstBare;
 
+    /// <summary>The server's iteration count when <see cref="TryClientFinal"/> refused it for being below the minimum; no proof was computed.</summary>
+    public int? TooFewIterations { get; private set; }
+
     /// <summary>
     /// Reads <c>server-first-message</c> and gives <c>client-final-message</c>, or false when the
     /// server's message is malformed, its nonce does not extend ours (RFC 5802 5.1), or its
-    /// iteration count is out of range.
+    /// iteration count is out of range (below the minimum: see <see cref="TooFewIterations"/>).
     /// </summary>
     public bool TryClientFinal(string serverFirst, out string clientFinal)
     {
@@ -54,6 +67,12 @@ public sealed class ScramSha256Client
         if (!nonce.StartsWith(_clientNonce, StringComparison.Ordinal) || nonce.Length == _clientNonce.Length ||
             !int.TryParse(parts[2].AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var iterations) || iterations is < 1 or > MaxIterations)
         {
+            return false;
+        }
+
+        if (iterations < _minimumIterations)
+        {
+            TooFewIterations = iterations;
             return false;
         }
 

@@ -20,8 +20,9 @@ public class OwnClientTests
 
         var stored = await server.Store.ListMessagesAsync(null, CancellationToken.None);
         Assert.Equal(2, stored.Count);
-        Assert.All(stored, s => Assert.Equal(result.QueueId, s.MessageId));
-        await using var body = await server.Store.OpenMessageAsync(result.QueueId, CancellationToken.None);
+        var queueId = Assert.IsType<string>(result.QueueId);
+        Assert.All(stored, s => Assert.Equal(queueId, s.MessageId));
+        await using var body = await server.Store.OpenMessageAsync(queueId, CancellationToken.None);
         using var reader = new StreamReader(body!);
         Assert.EndsWith("\r\n\r\n.dot first\r\nbody\r\n", await reader.ReadToEndAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
