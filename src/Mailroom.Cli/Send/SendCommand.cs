@@ -106,7 +106,9 @@ public static class SendCommand
     internal static async Task<int> ReportAsync(SendResult result, int recipients, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(result);
-        await output.WriteLineAsync($"sent to {recipients - result.Refused.Count} of {recipients} recipient(s); the server's id for it: {result.QueueId}").ConfigureAwait(false);
+        // The id when the reply names one ("queued as ID", "id=ID"); otherwise the reply itself, which is all a server said.
+        var id = result.QueueId is { } queueId ? $"the server's id for it: {queueId}" : $"the server said: {result.ReplyText}";
+        await output.WriteLineAsync(Shell.TerminalText.Safe($"sent to {recipients - result.Refused.Count} of {recipients} recipient(s); {id}")).ConfigureAwait(false);
         foreach (var (recipient, reply) in result.Refused)
         {
             await error.WriteLineAsync(Shell.TerminalText.Safe($"mailroom: not sent to {recipient}: {reply}")).ConfigureAwait(false);

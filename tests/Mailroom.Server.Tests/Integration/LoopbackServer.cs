@@ -55,7 +55,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         var store = await SqliteMailStore.OpenAsync(folder, CancellationToken.None);
         await store.AddDomainAsync("example.test", CancellationToken.None);
         await store.AddDomainAsync("例子.测试", CancellationToken.None);
-        var hasher = new PasswordHasher(iterations: 1000);
+        var hasher = new PasswordHasher(iterations: 4096);
         foreach (var user in new[] { "alice@example.test", "bob@example.test", "用户@例子.测试" })
         {
             await store.AddAccountAsync(user, hasher.Hash(Password), CancellationToken.None);
