@@ -129,7 +129,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             Folder,
             cancellationToken);
 
-        var options = $"-h 127.0.0.1 -p {Port.ToString(CultureInfo.InvariantCulture)} -k {Folder} -c fsync=on";
+        var options = $"-h 127.0.0.1 -p {Port.ToString(CultureInfo.InvariantCulture)} -k \"{Folder}\" -c fsync=on";
         try
         {
             await PgCtlAsync(["-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "start"], cancellationToken);
