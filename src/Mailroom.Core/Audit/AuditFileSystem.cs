@@ -66,7 +66,7 @@ internal sealed class AuditFileSystem : IAuditFileSystem
         return new DiskFile(stream);
     }
 
-    public void SyncFolder(string folder) => DirectorySync.Sync(folder);
+    public void SyncFolder(string folder) => Storage.DirectorySync.Sync(folder);
 
     public void Overwrite(string path, ReadOnlySpan<byte> contents, bool durable = false)
     {

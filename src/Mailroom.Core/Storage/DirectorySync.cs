@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Mailroom.Core.Audit;
+namespace Mailroom.Core.Storage;
 
 /// <summary>
 /// fsync of a directory: flushing a new file's data does not make its name durable; on POSIX
@@ -8,10 +8,9 @@ namespace Mailroom.Core.Audit;
 /// (fsync(2), "Calling fsync() does not necessarily ensure that the entry in the directory
 /// containing the file has also reached disk. For that an explicit fsync() on a file descriptor
 /// for the directory is also needed."). Windows has no equivalent and needs none: NTFS journals
-/// the metadata, so this is a no-op there. A copy of Mailroom.Storage.Sqlite's, whose internals
-/// Core cannot see.
+/// the metadata, so this is a no-op there. Shared by the stores and the audit log.
 /// </summary>
-internal static partial class DirectorySync
+public static partial class DirectorySync
 {
     private const int EINTR = 4;
     private const int EINVAL = 22;
