@@ -1,0 +1,60 @@
+using Mailroom.Core.Storage;
+using Mailroom.Storage.Contract;
+
+namespace Mailroom.Storage.Sqlite.Tests;
+
+// The store contract suite, run on SQLite: each class opens a store in its own temporary folder.
+
+public sealed class SqliteDirectoryContract : DirectoryContract
+{
+    private readonly SqliteTempFolder _folder = new();
+
+    protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
+
+    protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
+}
+
+public sealed class SqliteMessageContract : MessageContract
+{
+    private readonly SqliteTempFolder _folder = new();
+
+    protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
+
+    protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
+}
+
+public sealed class SqliteMailboxContract : MailboxContract
+{
+    private readonly SqliteTempFolder _folder = new();
+
+    protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
+
+    protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
+}
+
+public sealed class SqliteListContract : ListContract
+{
+    private readonly SqliteTempFolder _folder = new();
+
+    protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
+
+    protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
+}
+
+/// <summary>A fresh temporary folder for one SQLite store; every open reopens the same data.</summary>
+internal sealed class SqliteTempFolder
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "mailroom-contract-test-" + Guid.NewGuid().ToString("N"));
+
+    public async Task<IMailStore> OpenAsync() => await SqliteMailStore.OpenAsync(_path, CancellationToken.None);
+
+    public ValueTask DeleteAsync()
+    {
+        if (Directory.Exists(_path))
+        {
+            Directory.Delete(_path, recursive: true);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
