@@ -17,8 +17,26 @@ internal static class Delivery
 
     public static async Task<SendResult> SendAsync(Submission submission, string sender, IReadOnlyList<string> recipients, Stream message, TextWriter error, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(submission);
         ArgumentNullException.ThrowIfNull(message);
+        var connection = await ConnectAsync(submission, error, trace: null, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var bar = message.Length >= ProgressThreshold && !Console.IsErrorRedirected ? new ProgressBar(error, message.Length) : null;
+            var result = await connection.SendAsync(sender, recipients, message, message.Length, bar, cancellationToken).ConfigureAwait(false);
+            await connection.QuitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Connects, secures the connection as <see cref="Submission.Tls"/> says (with the pin, if
+    /// any), and logs in when there is a user: the one way <c>send</c>, <c>sendmail</c> and
+    /// <c>shell</c> reach a server. A Caesar shift is used with a warning that it is not encryption.
+    /// </summary>
+    public static async Task<SmtpConnection> ConnectAsync(Submission submission, TextWriter error, Action<bool, string>? trace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        ArgumentNullException.ThrowIfNull(error);
         var (host, port) = ParseServer(submission.Server);
         var options = new SmtpClientOptions
         {
@@ -26,24 +44,27 @@ internal static class Delivery
             Tls = submission.Tls,
             PinnedCertificateSha256 = submission.TlsFingerprint,
             CaesarShift = submission.CaesarShift,
+            Trace = trace,
         };
         if (submission.CaesarShift is not null)
         {
-            await error.WriteLineAsync("mailroom: warning: --caesar is the original design's obfuscation, not encryption: anyone on the path can read this session").ConfigureAwait(false);
+            await error.WriteLineAsync("mailroom: warning: --caesar is the original design's obfuscation, not encryption: anyone on the path can read this session, password included").ConfigureAwait(false);
         }
 
         var connection = await SmtpConnection.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        try
         {
             if (submission.User is not null)
             {
                 await connection.AuthenticateAsync(submission.User, submission.Password ?? string.Empty, cancellationToken).ConfigureAwait(false);
             }
 
-            using var bar = message.Length >= ProgressThreshold && !Console.IsErrorRedirected ? new ProgressBar(error, message.Length) : null;
-            var result = await connection.SendAsync(sender, recipients, message, message.Length, bar, cancellationToken).ConfigureAwait(false);
-            await connection.QuitAsync(cancellationToken).ConfigureAwait(false);
-            return result;
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 

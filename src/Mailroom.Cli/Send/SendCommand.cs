@@ -13,11 +13,6 @@ public static class SendCommand
 {
     public static Command Create()
     {
-        var server = new Option<string?>("--server") { Description = "The server, HOST:PORT (default: Server in the client configuration, else 127.0.0.1:2587)" };
-        var tls = new Option<TlsMode?>("--tls") { Description = "auto (implicit on 465, else STARTTLS when offered), starttls, implicit or none; asked-for TLS is never dropped" };
-        var fingerprint = new Option<string?>("--tls-fingerprint") { Description = "Trust exactly this certificate (SHA-256, hex), e.g. a self-signed one; `mailroom serve` logs its own" };
-        var user = new Option<string?>("--user") { Description = "Log in as this user (the password from a prompt, --password-stdin or MAILROOM_PASSWORD)" };
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input" };
         var from = new Option<string>("--from") { Description = "The sender (From and the envelope sender)", Required = true };
         var to = new Option<string[]>("--to") { Description = "A recipient; repeatable" };
         var cc = new Option<string[]>("--cc") { Description = "A copy recipient; repeatable" };
@@ -28,9 +23,10 @@ public static class SendCommand
         var html = new Option<string?>("--html") { Description = "A file with an HTML version of the text" };
         var attach = new Option<string[]>("--attach") { Description = "A file to attach; repeatable" };
         var headers = new Option<string[]>("--header") { Description = "An extra header, \"Name: value\"; repeatable" };
-        var caesar = new Option<byte?>("--caesar") { Description = "Use the server's XCAESAR obfuscation with this shift (NOT encryption; for the original design's clients only)" };
+        var connection = new ConnectionOptions();
         var command = new Command("send", "Send a message (MIME, attachments) through an SMTP server");
-        foreach (var option in new Option[] { server, tls, fingerprint, user, passwordStdin, from, to, cc, bcc, subject, body, bodyFile, html, attach, headers, caesar })
+        connection.AddTo(command);
+        foreach (var option in new Option[] { from, to, cc, bcc, subject, body, bodyFile, html, attach, headers })
         {
             command.Options.Add(option);
         }
@@ -48,16 +44,11 @@ public static class SendCommand
                     return Usage(error, "give at least one --to, --cc or --bcc");
                 }
 
-                var login = parse.GetValue(user) ?? settings.User;
+                var login = connection.User(parse, settings);
                 string? password = null;
-                if (login is not null)
+                if (login is not null && (password = await connection.PasswordAsync(parse, settings, login, error, cancellationToken).ConfigureAwait(false)) is null)
                 {
-                    password = parse.GetValue(passwordStdin) ? await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false)
-                        : settings.Password() ?? (Console.IsInputRedirected ? null : PasswordReader.ReadHidden(error, $"Password for {login}: "));
-                    if (password is null)
-                    {
-                        return Usage(error, "no password: use --password-stdin, MAILROOM_PASSWORD or a terminal");
-                    }
+                    return Usage(error, "no password: use --password-stdin, MAILROOM_PASSWORD or a terminal");
                 }
 
                 var text = parse.GetValue(body)
@@ -72,13 +63,7 @@ public static class SendCommand
                     parse.GetValue(html),
                     parse.GetValue(attach) ?? [],
                     parse.GetValue(headers) ?? []));
-                var submission = new Submission(
-                    parse.GetValue(server) ?? settings.Server ?? "127.0.0.1:2587",
-                    parse.GetValue(tls) ?? settings.Tls,
-                    parse.GetValue(fingerprint) ?? settings.TlsFingerprint,
-                    login,
-                    password,
-                    parse.GetValue(caesar));
+                var submission = connection.Submission(parse, settings, login, password);
 
                 // 8-bit parts only where the server takes them: MimeKit encodes for 7-bit otherwise.
                 var content = await MessageBuilder.SerializeAsync(message, eightBit: false, cancellationToken).ConfigureAwait(false);

@@ -26,29 +26,17 @@ internal static class DeleHandler
             var store = session.Services.Store;
             if (command.Argument.Length == 0)
             {
-                if (await MailboxCommands.OpenViewAsync(session).ConfigureAwait(false) is not { } view)
+                if (await MailboxCommands.CurrentMessageViewAsync(session, MailboxRights.Delete, "delete").ConfigureAwait(false) is not { Current: { } current } view)
                 {
                     return;
                 }
 
-                if (view.Current is null)
-                {
-                    session.ReplyProtocolError(ReplyCatalogue.NoCurrentMessage);
-                    return;
-                }
-
-                if (!view.Rights.HasFlag(MailboxRights.Delete))
-                {
-                    session.Reply(ReplyCatalogue.NoRight.Format("delete"));
-                    return;
-                }
-
-                var moved = await store.TrashAsync(view.Mailbox.Id, view.Current.DeliveryId, CancellationToken.None).ConfigureAwait(false);
+                var moved = await store.TrashAsync(view.Mailbox.Id, current.DeliveryId, CancellationToken.None).ConfigureAwait(false);
                 if (moved == 0)
                 {
                     session.Reply(ReplyCatalogue.MessageGone);
                 }
-                else if (await AuditedAsync(session, view.Mailbox, view.Current.MessageId, moved, whole: false).ConfigureAwait(false))
+                else if (await AuditedAsync(session, view.Mailbox, current.MessageId, moved, whole: false).ConfigureAwait(false))
                 {
                     session.Reply(ReplyCatalogue.MessagesTrashed.Format(moved));
                 }

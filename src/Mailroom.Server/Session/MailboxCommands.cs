@@ -72,6 +72,33 @@ internal static class MailboxCommands
         return null;
     }
 
+    /// <summary>
+    /// The open mailbox for a command on its current message that needs <paramref name="right"/>
+    /// (FLAG, DELE): null, with 503 5.5.1 (no current message) or 550 5.7.1 (no right) queued,
+    /// when it may not go on.
+    /// </summary>
+    public static async Task<MailboxView?> CurrentMessageViewAsync(SmtpSession session, MailboxRights right, string action)
+    {
+        if (await OpenViewAsync(session).ConfigureAwait(false) is not { } view)
+        {
+            return null;
+        }
+
+        if (view.Current is null)
+        {
+            session.ReplyProtocolError(ReplyCatalogue.NoCurrentMessage);
+            return null;
+        }
+
+        if (!view.Rights.HasFlag(right))
+        {
+            session.Reply(ReplyCatalogue.NoRight.Format(action));
+            return null;
+        }
+
+        return view;
+    }
+
     /// <summary>Runs a command's store work; a storage fault becomes 451 4.3.0 in the one usual place.</summary>
     public static async Task RunAsync(SmtpSession session, Func<Task> work)
     {
