@@ -51,7 +51,8 @@ public static class SendmailCommand
 
                 var octets = await SendmailInput.ReadAsync(Console.OpenStandardInput(), parse.GetValue(ignoreDots), cancellationToken).ConfigureAwait(false);
                 var envelopeOption = parse.GetValue(sender) ?? parse.GetValue(senderR);
-                var input = SendmailInput.Prepare(octets, parse.GetValue(headersGiveRecipients), () => envelopeOption ?? settings.From ?? $"{Environment.UserName}@{System.Net.Dns.GetHostName()}");
+                var input = SendmailInput.Prepare(octets, parse.GetValue(headersGiveRecipients), () => envelopeOption ?? settings.From
+                    ?? (settings.User is { } user && user.Contains('@', StringComparison.Ordinal) ? user : $"{Environment.UserName}@{System.Net.Dns.GetHostName()}"));
                 var to = (parse.GetValue(recipients) ?? []).Where(r => !r.StartsWith('-')).ToList();
                 if (parse.GetValue(headersGiveRecipients))
                 {

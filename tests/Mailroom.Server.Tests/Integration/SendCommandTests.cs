@@ -128,6 +128,19 @@ public sealed class SendCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Sendmail_from_a_script_without_a_from_header_sends_as_the_user_it_logs_in_as()
+    {
+        await using var server = await LoopbackServer.StartAsync(tls: true, role: ListenerRole.Submission, auth: true);
+        var config = await WriteAsync("client.json", Encoding.UTF8.GetBytes($$"""{ "Server": "127.0.0.1:{{server.Port}}", "TlsFingerprint": "{{server.Certificates!.Fingerprint}}", "User": "alice@example.test" }"""));
+
+        var (exit, output, error) = await MailroomAsync(["sendmail", "-t"], "To: bob@example.test\nSubject: nightly\n\nall good\n", new() { ["MAILROOM_CLIENT_CONFIG"] = config, ["MAILROOM_PASSWORD"] = LoopbackServer.Password });
+
+        Assert.True(exit == 0, output + error);
+        var summary = Assert.Single(await server.Store.ListMessagesAsync("bob@example.test", CancellationToken.None));
+        Assert.Equal("alice@example.test", summary.Sender);
+    }
+
+    [Fact]
     public async Task Sendmail_stops_reading_at_the_lone_dot_without_waiting_for_the_end_of_input()
     {
         await using var server = await LoopbackServer.StartAsync();
