@@ -112,7 +112,7 @@ internal static class Schema
 
     public static int CurrentVersion => Migrations.Length;
 
-    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public static async Task<SchemaMigration> MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         // BEGIN IMMEDIATE: two processes opening a fresh database at once migrate one after the other.
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -124,7 +124,9 @@ internal static class Schema
         var version = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (version > CurrentVersion)
         {
-            throw new StorageException(
+            throw new SchemaVersionException(
+                version,
+                CurrentVersion,
                 $"The database schema is version {version}, but this Mailroom knows versions up to {CurrentVersion}; upgrade Mailroom to open it.");
         }
 
@@ -140,6 +142,7 @@ internal static class Schema
         }
 
         transaction.Commit();
+        return new SchemaMigration(version, CurrentVersion);
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken)

@@ -87,6 +87,26 @@ public sealed partial class SqliteMailStore : IMailStore
         });
     }
 
+    /// <summary>
+    /// <c>mailroom db migrate</c> on the embedded store: brings the database in
+    /// <paramref name="dataDirectory"/> to <see cref="SchemaVersion"/> (creating it when missing).
+    /// Opening the store does the same, so a server on SQLite needs no separate step.
+    /// </summary>
+    public static async Task<SchemaMigration> MigrateAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var store = await OpenAsync(dataDirectory, cancellationToken).ConfigureAwait(false);
+        await using (store.ConfigureAwait(false))
+        {
+            return store.Migration!;
+        }
+    }
+
+    /// <summary>The newest schema version this Mailroom knows.</summary>
+    public static int SchemaVersion => Schema.CurrentVersion;
+
+    /// <summary>What opening this store did to its schema.</summary>
+    public SchemaMigration? Migration { get; private set; }
+
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
@@ -179,7 +199,7 @@ public sealed partial class SqliteMailStore : IMailStore
                 }
             }
 
-            await Schema.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+            Migration = await Schema.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
 
             CreateDurably(_bodies.Root);
             CreateDurably(_bodies.TempRoot);

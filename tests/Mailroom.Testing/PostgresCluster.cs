@@ -95,6 +95,23 @@ public sealed class PostgresCluster : IAsyncDisposable
         return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, closing whatever is still connected to it.</summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"drop database if exists \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\" with (force)";
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Stops the server at once (<c>-m immediate</c>: as a crash would), keeping its data: the database outage of the fault tests.</summary>
+    public Task StopServerAsync() => PgCtlAsync(["-D", DataDirectory, "-m", "immediate", "-w", "stop"], CancellationToken.None);
+
+    /// <summary>Starts the stopped server again on the same port, with its data.</summary>
+    public Task StartServerAsync() => PgCtlAsync(["-D", DataDirectory, "-l", LogFile, "-o", ServerOptions, "-w", "start"], CancellationToken.None);
+
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
@@ -120,6 +137,9 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private string LogFile => Path.Combine(Folder, "log");
 
+    /// <summary>Loopback only, the socket in our folder, and fsync on whatever the packaged default: the tests count on durable commits.</summary>
+    private string ServerOptions => $"-h 127.0.0.1 -p {Port.ToString(CultureInfo.InvariantCulture)} -k \"{Folder}\" -c fsync=on -c synchronous_commit=on";
+
     private async Task InitAndStartAsync(CancellationToken cancellationToken)
     {
         await RunAsync(
@@ -129,10 +149,9 @@ public sealed class PostgresCluster : IAsyncDisposable
             Folder,
             cancellationToken);
 
-        var options = $"-h 127.0.0.1 -p {Port.ToString(CultureInfo.InvariantCulture)} -k \"{Folder}\" -c fsync=on";
         try
         {
-            await PgCtlAsync(["-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "start"], cancellationToken);
+            await PgCtlAsync(["-D", DataDirectory, "-l", LogFile, "-o", ServerOptions, "-w", "start"], cancellationToken);
         }
         catch (InvalidOperationException e)
         {

@@ -2,7 +2,7 @@ using System.Buffers;
 
 using MimeKit;
 
-namespace Mailroom.Storage.Sqlite;
+namespace Mailroom.Core.Storage;
 
 /// <summary>
 /// The decoded Subject of a stored message, for listings. Only the first
@@ -11,7 +11,7 @@ namespace Mailroom.Storage.Sqlite;
 /// tens of megabytes costs gigabytes of memory. A Subject that starts past the limit is not
 /// found (null); one whose folded lines cross it is cut at the last whole line before it.
 /// </summary>
-internal static class SubjectReader
+public static class SubjectReader
 {
     public const int Limit = 64 * 1024;
 
@@ -38,6 +38,37 @@ internal static class SubjectReader
             throw;
         }
 #pragma warning disable CA1031 // Any read or parse failure only costs the listing its subject.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The Subject in <paramref name="prefix"/>, the first bytes of a message (at most
+    /// <see cref="Limit"/> are looked at); <paramref name="truncated"/> says the message goes on
+    /// after them. Never throws for malformed input: null instead.
+    /// </summary>
+    public static string? Read(ReadOnlySpan<byte> prefix, bool truncated)
+    {
+        if (prefix.Length > Limit)
+        {
+            prefix = prefix[..Limit];
+            truncated = true;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(prefix.Length, 1));
+        try
+        {
+            prefix.CopyTo(buffer);
+            return Parse(buffer, prefix.Length, truncated);
+        }
+#pragma warning disable CA1031 // Any parse failure only costs the listing its subject.
         catch (Exception)
 #pragma warning restore CA1031
         {
