@@ -139,7 +139,14 @@ public sealed partial class PostgresMailStore : IMailStore
 
         if (options.PasswordFile is { Length: > 0 } passwordFile)
         {
-            builder.Password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
+            try
+            {
+                builder.Password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException($"The database password file {passwordFile} cannot be read: {exception.Message}", exception);
+            }
         }
 
         var given = new NpgsqlConnectionStringBuilder(options.ConnectionString);

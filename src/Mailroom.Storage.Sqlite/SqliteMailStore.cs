@@ -104,6 +104,30 @@ public sealed partial class SqliteMailStore : IMailStore
     /// <summary>The newest schema version this Mailroom knows.</summary>
     public static int SchemaVersion => Schema.CurrentVersion;
 
+    /// <summary>The schema version of the database in <paramref name="dataDirectory"/> (0 when there is none yet), read without changing anything.</summary>
+    public static Task<int> ReadSchemaVersionAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        var path = Path.Combine(Path.GetFullPath(dataDirectory), DatabaseFileName);
+        return StorageFaults.RunAsync("reading the schema version", async () =>
+        {
+            if (!File.Exists(path))
+            {
+                return 0;
+            }
+
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+            var connection = new SqliteConnection(connectionString);
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version') THEN (SELECT COALESCE(MAX(version), 0) FROM schema_version) ELSE 0 END;";
+                return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
+    }
+
     /// <summary>What opening this store did to its schema.</summary>
     public SchemaMigration? Migration { get; private set; }
 

@@ -7,13 +7,15 @@ using Mailroom.Core.Audit;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Storage;
 using Mailroom.Server;
-using Mailroom.Storage.Sqlite;
 
 namespace Mailroom.Cli.Admin;
 
 /// <summary>What an admin command works with: the open store, the audit log, and the invocation's writers.</summary>
-internal sealed record AdminContext(ParseResult ParseResult, SqliteMailStore Store, TextWriter Output, TextWriter Error, CancellationToken CancellationToken)
+internal sealed record AdminContext(ParseResult ParseResult, StoreSettings StoreSettings, IMailStore? OpenStore, TextWriter Output, TextWriter Error, CancellationToken CancellationToken)
 {
+    /// <summary>The open store; every admin command has one except the <c>db</c> commands, which work on the schema itself.</summary>
+    public IMailStore Store => OpenStore ?? throw new InvalidOperationException("This command runs without opening the store.");
+
     /// <summary>Where a command records what it did beyond its own <c>admin</c> entry (a restore, a message read).</summary>
     public IAuditLog Audit { get; init; } = NullAuditLog.Instance;
 
@@ -42,7 +44,14 @@ internal static class AdminAction
     /// <summary>Another admin command may hold the admin stream's lock for a moment.</summary>
     private static readonly TimeSpan AuditLockTimeout = TimeSpan.FromSeconds(10);
 
-    public static void Set(Command command, Option<string> data, Func<AdminContext, Task<int>> body)
+    public static void Set(Command command, Option<string> data, Func<AdminContext, Task<int>> body) => Set(command, data, opensStore: true, body);
+
+    /// <summary>
+    /// As <see cref="Set(Command, Option{string}, Func{AdminContext, Task{int}})"/>; with
+    /// <paramref name="opensStore"/> false the command gets the store's settings but no open
+    /// store (<c>db migrate</c> runs where opening would refuse the schema).
+    /// </summary>
+    public static void Set(Command command, Option<string> data, bool opensStore, Func<AdminContext, Task<int>> body)
     {
         // The server's configuration file, for the audit log's settings (its cipher and keys).
         var config = new Option<string?>("--config") { Description = "The configuration file the server uses (default: ./mailroom.json if present)" };
@@ -55,22 +64,25 @@ internal static class AdminAction
             try
             {
                 var dataDirectory = parseResult.GetValue(data)!;
-                var store = await SqliteMailStore.OpenAsync(dataDirectory, cancellationToken).ConfigureAwait(false);
-                await using (store.ConfigureAwait(false))
+                AuditSettings settings;
+                StoreSettings storeSettings;
+                try
                 {
-                    AuditSettings settings;
-                    try
-                    {
-                        var configuration = ServeCommand.BuildConfiguration(Directory.GetCurrentDirectory(), parseResult.GetValue(config), new Dictionary<string, string?>());
-                        settings = AuditSettings.From(AuditSettings.OverServerSettings(dataDirectory, configuration), dataDirectory);
-                    }
-                    catch (Exception exception) when (exception is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException or ArgumentException)
-                    {
-                        return Fail(error, $"configuration error: {exception.Message}", ExitCodes.Config);
-                    }
+                    // The server's own settings first (left in the data folder by mailroom serve), then ours.
+                    var configuration = ServeCommand.BuildConfiguration(Directory.GetCurrentDirectory(), parseResult.GetValue(config), new Dictionary<string, string?>());
+                    settings = AuditSettings.From(AuditSettings.OverServerSettings(dataDirectory, configuration), dataDirectory);
+                    storeSettings = StoreSettings.From(StoreSettings.OverServerSettings(dataDirectory, configuration), dataDirectory);
+                }
+                catch (Exception exception) when (exception is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException or ArgumentException)
+                {
+                    return Fail(error, $"configuration error: {exception.Message}", ExitCodes.Config);
+                }
 
+                var store = opensStore ? await storeSettings.OpenAsync(cancellationToken).ConfigureAwait(false) : null;
+                try
+                {
                     audit = await OpenAuditAsync(settings, error, cancellationToken).ConfigureAwait(false);
-                    var context = new AdminContext(parseResult, store, output, error, cancellationToken) { Audit = (IAuditLog?)audit ?? NullAuditLog.Instance };
+                    var context = new AdminContext(parseResult, storeSettings, store, output, error, cancellationToken) { Audit = (IAuditLog?)audit ?? NullAuditLog.Instance };
                     int exitCode;
                     try
                     {
@@ -86,6 +98,13 @@ internal static class AdminAction
 
                     return await RecordAsync(context, settings, exitCode, error).ConfigureAwait(false);
                 }
+                finally
+                {
+                    if (store is not null)
+                    {
+                        await store.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
             }
             catch (AdminException exception)
             {
@@ -94,6 +113,10 @@ internal static class AdminAction
             catch (DirectoryConflictException exception)
             {
                 return Fail(error, exception.Message, ExitCodes.DataError);
+            }
+            catch (SchemaVersionException exception)
+            {
+                return Fail(error, $"the store cannot be used yet: {exception.Message}", ExitCodes.IoError);
             }
             catch (StorageException exception)
             {

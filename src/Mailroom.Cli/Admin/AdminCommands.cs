@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Mailroom.Cli.Admin;
 
-/// <summary>domain, user, mail and mailbox: admin commands that work on the store in the data folder.</summary>
+/// <summary>domain, user, mail, mailbox, list and db: admin commands that work on the server's store.</summary>
 public static class AdminCommands
 {
     public static void AddTo(RootCommand root)
@@ -13,5 +13,6 @@ public static class AdminCommands
         root.Subcommands.Add(MailCommands.Create());
         root.Subcommands.Add(MailboxCommands.Create());
         root.Subcommands.Add(ListCommands.Create());
+        root.Subcommands.Add(DbCommands.Create());
     }
 }

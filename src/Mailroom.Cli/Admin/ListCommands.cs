@@ -87,7 +87,7 @@ internal static class ListCommands
         return command;
     }
 
-    private delegate Task<bool> SetAddress(Storage.Sqlite.SqliteMailStore store, string list, string address, bool add, CancellationToken cancellationToken);
+    private delegate Task<bool> SetAddress(IMailStore store, string list, string address, bool add, CancellationToken cancellationToken);
 
     /// <summary><c>member|sender add|remove LIST ADDRESS</c>.</summary>
     private static Command Addresses(string name, string description, SetAddress set)

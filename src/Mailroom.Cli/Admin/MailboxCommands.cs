@@ -141,7 +141,7 @@ internal static class MailboxCommands
         return command;
     }
 
-    private static async Task<MailboxRef> FindAsync(Storage.Sqlite.SqliteMailStore store, string? address, CancellationToken cancellationToken) =>
+    private static async Task<MailboxRef> FindAsync(IMailStore store, string? address, CancellationToken cancellationToken) =>
         await store.FindMailboxAsync(AddressArgument.Check(address), cancellationToken).ConfigureAwait(false)
             ?? throw new AdminException(ExitCodes.NoUser, $"no such mailbox: {address!.ToLowerInvariant()}");
 }

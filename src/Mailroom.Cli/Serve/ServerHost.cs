@@ -5,7 +5,6 @@ using Mailroom.Core.Storage;
 using Mailroom.Server;
 using Mailroom.Server.Session;
 using Mailroom.Server.Tls;
-using Mailroom.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -44,7 +43,7 @@ public static class ServerHost
 internal sealed partial class MailServerService(ServerSettings settings, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger("Mailroom.Server");
-    private SqliteMailStore? _store;
+    private IMailStore? _store;
     private FileAuditLog? _audit;
     private SmtpServer? _server;
     private Authenticator? _authenticator;
@@ -54,13 +53,15 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var data = Path.GetFullPath(settings.DataDirectory);
-        _store = await SqliteMailStore.OpenAsync(data, cancellationToken).ConfigureAwait(false);
+        var storeSettings = settings.StoreOrDefault;
+        _store = await storeSettings.OpenAsync(cancellationToken).ConfigureAwait(false);
+        storeSettings.WriteServerSettings();
         foreach (var domain in settings.Domains)
         {
             await _store.AddDomainAsync(domain, cancellationToken).ConfigureAwait(false);
         }
 
-        LogStarting(_logger, data, string.Join(", ", settings.Domains));
+        LogStarting(_logger, data, storeSettings.Describe(), string.Join(", ", settings.Domains));
         var certificates = settings.TlsCertificateFile is not null
             ? ServerCertificates.FromPemFiles(settings.TlsCertificateFile, settings.TlsKeyFile!, _logger)
             : ServerCertificates.SelfSigned(data, settings.Smtp.HostName, _logger);
@@ -171,6 +172,6 @@ internal sealed partial class MailServerService(ServerSettings settings, ILogger
     [LoggerMessage(6, LogLevel.Error, "The audit log cannot be opened; running unaudited because Audit:OnFailure is Continue")]
     private static partial void LogAuditUnavailable(ILogger logger, Exception exception);
 
-    [LoggerMessage(1, LogLevel.Information, "Mailroom starting: data folder {DataFolder}, local domains {Domains}")]
-    private static partial void LogStarting(ILogger logger, string dataFolder, string domains);
+    [LoggerMessage(1, LogLevel.Information, "Mailroom starting: data folder {DataFolder}, store {Store}, local domains {Domains}")]
+    private static partial void LogStarting(ILogger logger, string dataFolder, string store, string domains);
 }

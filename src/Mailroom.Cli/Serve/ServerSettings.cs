@@ -15,6 +15,7 @@ namespace Mailroom.Cli.Serve;
 /// <param name="TlsKeyFile">The PEM private key of <paramref name="TlsCertificateFile"/>.</param>
 /// <param name="TrashRetention">How long deleted messages stay restorable (default 30 days).</param>
 /// <param name="Audit">The audit log's settings; none means no audit log (tests that build settings by hand).</param>
+/// <param name="Store">The store; none means the embedded SQLite store in <paramref name="DataDirectory"/>.</param>
 public sealed record ServerSettings(
     string DataDirectory,
     IReadOnlyList<SmtpListener> Listen,
@@ -23,7 +24,8 @@ public sealed record ServerSettings(
     string? TlsCertificateFile = null,
     string? TlsKeyFile = null,
     TimeSpan? TrashRetention = null,
-    AuditSettings? Audit = null)
+    AuditSettings? Audit = null,
+    StoreSettings? Store = null)
 {
     public const string DefaultListen = "127.0.0.1:2525";
     public const string DefaultSubmission = "127.0.0.1:2587";
@@ -63,6 +65,7 @@ public sealed record ServerSettings(
 
         var data = configuration["Data"] is { Length: > 0 } configured ? configured : "data";
         var audit = AuditSettings.From(configuration, data);
+        var store = StoreSettings.From(configuration, data);
         smtp.AuditOnFailure = audit.OnFailure;
         return new ServerSettings(
             data,
@@ -72,7 +75,8 @@ public sealed record ServerSettings(
             string.IsNullOrEmpty(certificate) ? null : certificate,
             string.IsNullOrEmpty(key) ? null : key,
             retention,
-            audit);
+            audit,
+            store);
     }
 
     /// <summary>IP:PORT, with IPv6 in brackets ([::1]:2525).</summary>
@@ -89,6 +93,9 @@ public sealed record ServerSettings(
 
         throw new FormatException($"'{text}' is not an IP:PORT listener address (for example 127.0.0.1:2525 or [::1]:2525).");
     }
+
+    /// <summary>The store to open: the configured one, or the embedded default in the data folder.</summary>
+    public StoreSettings StoreOrDefault => Store ?? new StoreSettings(StoreProvider.Sqlite, Path.GetFullPath(DataDirectory));
 
     private static string[] Pick(string[]? flags, string[]? configured, string[] fallback) =>
         flags is { Length: > 0 } ? flags : configured is { Length: > 0 } ? configured : fallback;
