@@ -23,6 +23,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>Whether the process has ended (by itself, or killed).</summary>
+    public bool HasExited => _process.HasExited;
+
     public static async Task<ServerProcess> StartAsync(string dataFolder, string domain = "example.test", IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
