@@ -43,6 +43,11 @@ public sealed class FaultTests(PostgresFixture fixture)
         await using (var during = await LineClient.ConnectAsync(a.Endpoint))
         {
             Assert.StartsWith("250", await during.CommandAsync("EHLO client.test"), StringComparison.Ordinal);
+
+            // A log-in cannot be checked: RFC 4954's temporary failure, and the session stays.
+            Assert.StartsWith("454 4.7.0", await during.CommandAsync($"LOGN {NodeSet.Alice} {NodeSet.AlicePassword}"), StringComparison.Ordinal);
+            var plain = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"\0{NodeSet.Alice}\0{NodeSet.AlicePassword}"));
+            Assert.StartsWith("454 4.7.0", await during.CommandAsync($"AUTH PLAIN {plain}"), StringComparison.Ordinal);
             Assert.StartsWith("250", await during.CommandAsync("MAIL FROM:<sender@remote.test>"), StringComparison.Ordinal);
             Assert.StartsWith("451 4.3.0", await during.CommandAsync($"RCPT TO:<{NodeSet.Alice}>"), StringComparison.Ordinal);
             Assert.StartsWith("250", await during.CommandAsync("NOOP"), StringComparison.Ordinal);

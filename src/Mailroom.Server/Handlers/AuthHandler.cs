@@ -1,3 +1,5 @@
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Storage;
 using Mailroom.Protocol.Commands;
 using Mailroom.Protocol.Replies;
 using Mailroom.Protocol.Sasl;
@@ -93,7 +95,17 @@ internal static class AuthHandler
             return;
         }
 
-        var credential = await session.Services.Authenticator!.FindScramCredentialAsync(first.User, CancellationToken.None).ConfigureAwait(false);
+        ScramCredential credential;
+        try
+        {
+            credential = await session.Services.Authenticator!.FindScramCredentialAsync(first.User, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StorageException ex)
+        {
+            session.LoginStoreFailed(ex, first.User, ScramSha256.Name);
+            return;
+        }
+
         var serverFirst = ScramSha256.ServerFirst(first, credential.Keys.Salt, credential.Keys.Iterations);
         var finalText = await DecodeStepAsync(session, null, SaslMessages.Encode(serverFirst)).ConfigureAwait(false);
         if (finalText.Failure is not null)

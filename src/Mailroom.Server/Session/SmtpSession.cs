@@ -387,6 +387,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
             LoginBusy(user, mechanism);
             return;
         }
+        catch (StorageException ex)
+        {
+            LoginStoreFailed(ex, user, mechanism);
+            return;
+        }
 
         if (account is null)
         {
@@ -450,6 +455,18 @@ public sealed partial class SmtpSession : IAsyncDisposable
     }
 
     /// <summary>Every password-checking slot stayed busy: a temporary failure, counted against nobody.</summary>
+    /// <summary>
+    /// The store could not be asked (the database is down): RFC 4954 6, "454 4.7.0 Temporary
+    /// authentication failure: This response to the AUTH command indicates that the
+    /// authentication failed due to a temporary server failure." Not a failed attempt: the
+    /// throttle gives it back, and the session stays open for a retry.
+    /// </summary>
+    internal void LoginStoreFailed(StorageException ex, string user, string mechanism)
+    {
+        Log.StorageFailed(Logger, ex, Connection.SessionId);
+        LoginBusy(user, mechanism);
+    }
+
     internal void LoginBusy(string user, string mechanism)
     {
         Services.Logins.CancelAttempt(Connection.Remote.Address, user);
