@@ -103,4 +103,42 @@ public sealed class ServeConfigurationTests : IDisposable
         Assert.Equal(ServeCommand.ExitConfig, exit);
         Assert.Contains("'nowhere' is not an IP:PORT", error.ToString(), StringComparison.Ordinal);
     }
+    [Fact]
+    public void The_store_is_sqlite_in_the_data_folder_unless_postgres_is_configured()
+    {
+        var sqlite = ServerSettings.From(ServeCommand.BuildConfiguration(_folder, null, new Dictionary<string, string?> { ["Data"] = _folder }));
+        Assert.Equal(new StoreSettings(StoreProvider.Sqlite, Path.GetFullPath(_folder)), sqlite.Store);
+
+        WriteJson("""{ "Store": { "Provider": "PostgreSQL", "ConnectionString": "Host=db1;Database=mail;Username=mailroom", "PasswordFile": "db-password" } }""");
+        var postgres = ServerSettings.From(ServeCommand.BuildConfiguration(_folder, null, new Dictionary<string, string?>())).Store!;
+        Assert.Equal(StoreProvider.Postgres, postgres.Provider);
+        Assert.Equal("Host=db1;Database=mail;Username=mailroom", postgres.ConnectionString);
+        Assert.Equal(Path.GetFullPath("db-password"), postgres.PasswordFile);
+        Assert.Equal("postgres db1:5432/mail as mailroom", postgres.Describe());
+    }
+
+    [Theory]
+    [InlineData("""{ "Store": { "Provider": "mysql" } }""", "'mysql' is not sqlite or postgres")]
+    [InlineData("""{ "Store": { "Provider": "postgres" } }""", "Store:ConnectionString must name the database")]
+    [InlineData("""{ "Store": { "Provider": "postgres", "ConnectionString": "Hots=db1" } }""", "not a valid PostgreSQL connection string")]
+    public async Task A_store_that_cannot_be_used_is_a_configuration_error_exit_78(string json, string expected)
+    {
+        WriteJson(json);
+        using var error = new StringWriter();
+        var exit = await MailroomCommandLine.Build().Parse(["serve", "--data", _folder, "--config", Path.Combine(_folder, "mailroom.json")])
+            .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = TextWriter.Null, Error = error }, CancellationToken.None);
+        Assert.Equal(ServeCommand.ExitConfig, exit);
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_store_settings_left_for_admin_commands_never_hold_the_password()
+    {
+        var settings = new StoreSettings(StoreProvider.Postgres, Path.GetFullPath(_folder), "Host=db1;Database=mail;Username=mailroom;Password=s3cret-db-pw", "/etc/mailroom/db-password");
+        settings.WriteServerSettings();
+        var written = File.ReadAllText(Path.Combine(_folder, StoreSettings.SettingsFileName));
+        Assert.DoesNotContain("s3cret-db-pw", written, StringComparison.Ordinal);
+        var read = StoreSettings.From(StoreSettings.OverServerSettings(_folder, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build()), _folder);
+        Assert.Equal(settings with { ConnectionString = "Host=db1;Database=mail;Username=mailroom" }, read);
+    }
 }

@@ -24,6 +24,11 @@ public static class ServerHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+
+        // A start that fails (the store cannot be opened, a port is taken) reaches `mailroom
+        // serve` as an exception, which says it in one line; the host's own report of it is a
+        // stack trace that buries that line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
