@@ -57,6 +57,15 @@ internal sealed class PostgresMessageWriter : IMessageWriter
 
                 await _spool.WriteAsync(data, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
+
+            // The memory keeps the first bytes for the subject, however large the first writes were.
+            if (_memoryLength < SubjectReader.Limit)
+            {
+                var take = Math.Min(data.Length, SubjectReader.Limit - _memoryLength);
+                EnsureCapacity(_memoryLength + take);
+                data.Span[..take].CopyTo(_memory.AsSpan(_memoryLength));
+                _memoryLength += take;
+            }
         }
 
         Length += data.Length;

@@ -90,6 +90,24 @@ public abstract class MessageContract : StoreContract
     }
 
     [Fact]
+    public async Task ALargeBodyWrittenInOnePieceKeepsItsSubjectAndItsBytes()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var body = new byte[3 * 1024 * 1024 + 17];
+        new Random(11).NextBytes(body);
+        "Subject: one big write\r\n\r\n"u8.CopyTo(body);
+
+        var id = await DeliverAsync(body, a);
+
+        var summary = Assert.Single(await Store.ListMessagesAsync(null, None));
+        Assert.Equal(("one big write", body.Length), (summary.Subject, summary.Size));
+        await using var stream = await Store.OpenMessageAsync(id, None);
+        using var copy = new MemoryStream();
+        await stream!.CopyToAsync(copy);
+        Assert.Equal(body, copy.ToArray());
+    }
+
+    [Fact]
     public async Task ASecondWriterForTheSameIdIsRefused()
     {
         var a = await AddUserAsync("a@example.com");
