@@ -43,6 +43,9 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The cluster's data directory; its <c>postmaster.pid</c> names the server's process while it runs.</summary>
+    public string DataDirectory => Path.Combine(Folder, "data");
+
     /// <summary>The superuser's connection to the <c>postgres</c> database.</summary>
     public string ConnectionString { get; }
 
@@ -133,7 +136,6 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
-    private string DataDirectory => Path.Combine(Folder, "data");
 
     private string LogFile => Path.Combine(Folder, "log");
 
