@@ -67,5 +67,12 @@ public sealed class DatabaseUnderTest : IAsyncDisposable
         return ProcStat.TreeCpuTime(pid);
     }
 
+    /// <summary>The server log's lines at WARNING and above, the last <paramref name="count"/> of them.</summary>
+    public IEnumerable<string> LogProblems(int count)
+    {
+        var lines = File.Exists(_cluster.LogFile) ? File.ReadAllLines(_cluster.LogFile) : [];
+        return lines.Where(l => l.Contains("WARNING:", StringComparison.Ordinal) || l.Contains("ERROR:", StringComparison.Ordinal) || l.Contains("FATAL:", StringComparison.Ordinal) || l.Contains("PANIC:", StringComparison.Ordinal)).TakeLast(count);
+    }
+
     public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 }

@@ -103,7 +103,13 @@ public static class LoadRun
         var own = await ServerUnderTest.StartAsync(settings.Store ?? "sqlite", settings.Nodes, recipients, settings.Audit, cancellationToken);
         try
         {
-            return await MeasureAsync(settings, own.Nodes.Select(n => n.Endpoint).ToArray(), recipients, own, cancellationToken);
+            var report = await MeasureAsync(settings, own.Nodes.Select(n => n.Endpoint).ToArray(), recipients, own, cancellationToken);
+            if (report.Errors.Count > 0)
+            {
+                await Console.Error.WriteAsync(own.Diagnostics(linesEach: 20));
+            }
+
+            return report;
         }
         finally
         {

@@ -91,6 +91,36 @@ public sealed class ServerUnderTest : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The end of every node's log (the nodes log at Warning and above, so each line is a
+    /// problem) and of the PostgreSQL server's problems: the evidence behind errors in the report,
+    /// read before the folders go.
+    /// </summary>
+    public string Diagnostics(int linesEach)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var node in _nodes)
+        {
+            var lines = node.Process.Output.Where(l => !l.StartsWith("Listening for ", StringComparison.Ordinal)).ToArray();
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"--- {node.Name} log: {lines.Length} lines, the last {Math.Min(linesEach, lines.Length)}:\n");
+            foreach (var line in lines.TakeLast(linesEach))
+            {
+                sb.Append(line).Append('\n');
+            }
+        }
+
+        if (Database is not null)
+        {
+            sb.Append("--- PostgreSQL log, WARNING and above, the last ones:\n");
+            foreach (var line in Database.LogProblems(linesEach))
+            {
+                sb.Append(line).Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+
     private string NewFolder(string prefix)
     {
         var folder = Directory.CreateTempSubdirectory(prefix).FullName;

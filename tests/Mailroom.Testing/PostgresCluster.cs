@@ -137,7 +137,8 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
 
-    private string LogFile => Path.Combine(Folder, "log");
+    /// <summary>The server's log (stderr of the postmaster and its backends).</summary>
+    public string LogFile => Path.Combine(Folder, "log");
 
     /// <summary>Loopback only, the socket in our folder, and fsync on whatever the packaged default: the tests count on durable commits.</summary>
     private string ServerOptions => $"-h 127.0.0.1 -p {Port.ToString(CultureInfo.InvariantCulture)} -k \"{Folder}\" -c fsync=on -c synchronous_commit=on";
