@@ -10,8 +10,9 @@ namespace Mailroom.Bench;
 
 /// <param name="Audit">The started server's audit log: "on" (the default, no cipher), "encrypted" (AES-256-GCM) or "off".</param>
 /// <param name="Store">The started server's store: "sqlite" (the default) or "postgres"; null for a server the bench did not start.</param>
+/// <param name="Body">"text": lines of one repeated letter (the default; compresses to almost nothing); "base64": seeded random base64 lines, as an attachment is sent (PostgreSQL's TOAST barely compresses it).</param>
 /// <param name="Nodes">How many <c>mailroom serve</c> processes the bench starts on the one store; more than one only on PostgreSQL.</param>
-public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage, string Audit = "on", string? Store = "sqlite", int Nodes = 1);
+public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage, string Audit = "on", string? Store = "sqlite", int Nodes = 1, string Body = "text");
 
 /// <summary>
 /// One started <c>mailroom serve</c> node. CPU per message divides the node's CPU time over
@@ -52,7 +53,7 @@ public sealed record LoadReport(
         }
 
         Row("sessions x messages", $"{Settings.Sessions} x {Settings.MessagesPerSession} ({(Settings.ConnectionPerMessage ? "new connection each" : "one connection each")})");
-        Row("size, recipients", $"{Settings.Size} octets, {Settings.Recipients}");
+        Row("size, recipients, body", $"{Settings.Size} octets, {Settings.Recipients}, {Settings.Body}");
         Row("audit log (started server)", Settings.Audit);
         Row("messages accepted", Messages.ToString(CultureInfo.InvariantCulture));
         Row("elapsed", $"{Seconds:F2} s");
@@ -120,7 +121,7 @@ public static class LoadRun
     /// <summary>Session i goes to endpoint i mod N.</summary>
     private static async Task<LoadReport> MeasureAsync(LoadSettings settings, IPEndPoint[] endpoints, string[] recipients, ServerUnderTest? own, CancellationToken cancellationToken)
     {
-        var message = BuildMessage(settings.Size);
+        var message = BuildMessage(settings.Size, settings.Body == "base64");
         var latencies = new ConcurrentBag<double>();
         var acceptedBy = new int[endpoints.Length];
         var errors = new ConcurrentDictionary<string, int>();
@@ -226,13 +227,20 @@ public static class LoadRun
         }
     }
 
-    /// <summary>A plain text message of exactly <paramref name="size"/> octets (at least its headers), in 78-octet lines.</summary>
-    public static byte[] BuildMessage(int size)
+    /// <summary>
+    /// A message of exactly <paramref name="size"/> octets (at least its headers), in 78-octet
+    /// lines: one repeated letter, or with <paramref name="base64"/> random base64 from a fixed seed
+    /// (every run sends the same bytes).
+    /// </summary>
+    public static byte[] BuildMessage(int size, bool base64 = false)
     {
+        var random = new Random(1);
+        var raw = new byte[57];
         var sb = new StringBuilder("From: load@remote.test\r\nTo: user0@bench.test\r\nSubject: bench\r\n\r\n");
         while (sb.Length + 80 <= size)
         {
-            sb.Append(new string('x', 76)).Append("\r\n");
+            random.NextBytes(raw);
+            sb.Append(base64 ? Convert.ToBase64String(raw) : new string('x', 76)).Append("\r\n");
         }
 
         var rest = size - sb.Length - 2;

@@ -12,9 +12,11 @@ audit.AcceptOnlyFromAmong("on", "encrypted", "off");
 var store = new Option<string>("--store") { Description = "The started server's store: sqlite (default) or postgres (a throwaway PostgreSQL cluster the bench starts and removes)", DefaultValueFactory = _ => "sqlite" };
 store.AcceptOnlyFromAmong("sqlite", "postgres");
 var nodes = new Option<int>("--nodes") { Description = "How many `mailroom serve` processes to start on the one store (default 1; more only with --store postgres); session i goes to node i mod N", DefaultValueFactory = _ => 1 };
+var body = new Option<string>("--body") { Description = "text (default: one repeated letter, compresses to nothing) or base64 (random, as an attachment; PostgreSQL cannot compress it)", DefaultValueFactory = _ => "text" };
+body.AcceptOnlyFromAmong("text", "base64");
 var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
 var root = new RootCommand("Mailroom's load benchmark: SMTP sessions sending messages, with durable 250s.");
-foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, store, nodes, json })
+foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, store, nodes, body, json })
 {
     root.Options.Add(option);
 }
@@ -49,7 +51,8 @@ root.SetAction(async (parse, cancellationToken) =>
         parse.GetValue(newConnection),
         parse.GetValue(audit)!,
         parse.GetValue(server) is null ? parse.GetValue(store) : null,
-        parse.GetValue(nodes));
+        parse.GetValue(nodes),
+        parse.GetValue(body)!);
     LoadReport report;
     try
     {
