@@ -9,7 +9,16 @@ using Mailroom.Client;
 namespace Mailroom.Bench;
 
 /// <param name="Audit">The started server's audit log: "on" (the default, no cipher), "encrypted" (AES-256-GCM) or "off".</param>
-public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage, string Audit = "on");
+/// <param name="Store">The started server's store: "sqlite" (the default) or "postgres"; null for a server the bench did not start.</param>
+/// <param name="Body">"text": lines of one repeated letter (the default; compresses to almost nothing); "base64": seeded random base64 lines, as an attachment is sent (PostgreSQL's TOAST barely compresses it).</param>
+/// <param name="Nodes">How many <c>mailroom serve</c> processes the bench starts on the one store; more than one only on PostgreSQL.</param>
+public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage, string Audit = "on", string? Store = "sqlite", int Nodes = 1, string Body = "text");
+
+/// <summary>
+/// One started <c>mailroom serve</c> node. CPU per message divides the node's CPU time over
+/// the load by every message accepted (on any node), so the nodes' figures add up to the server's.
+/// </summary>
+public sealed record NodeReport(string Node, string Endpoint, int Sessions, int Messages, double CpuSeconds, double CpuMsPerMessage, double PeakRssMb);
 
 /// <summary>What one run measured. Latency is from the end of the data to the server's reply.</summary>
 public sealed record LoadReport(
@@ -24,7 +33,10 @@ public sealed record LoadReport(
     double LatencyMaxMs,
     IReadOnlyDictionary<string, int> Errors,
     double? ServerCpuMsPerMessage,
-    double? ServerPeakRssMb)
+    double? ServerPeakRssMb,
+    IReadOnlyList<NodeReport>? ServerNodes = null,
+    double? DatabaseCpuSeconds = null,
+    double? DatabaseCpuMsPerMessage = null)
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -33,10 +45,15 @@ public sealed record LoadReport(
     public string ToTable()
     {
         var sb = new StringBuilder();
-        void Row(string name, string value) => sb.Append(CultureInfo.InvariantCulture, $"{name,-28}{value}\n");
+        void Row(string name, string value) => sb.Append(CultureInfo.InvariantCulture, $"{name,-32}{value}\n");
         Row("target", Target);
+        if (ServerNodes is not null)
+        {
+            Row("store, nodes", $"{Settings.Store}, {Settings.Nodes}");
+        }
+
         Row("sessions x messages", $"{Settings.Sessions} x {Settings.MessagesPerSession} ({(Settings.ConnectionPerMessage ? "new connection each" : "one connection each")})");
-        Row("size, recipients", $"{Settings.Size} octets, {Settings.Recipients}");
+        Row("size, recipients, body", $"{Settings.Size} octets, {Settings.Recipients}, {Settings.Body}");
         Row("audit log (started server)", Settings.Audit);
         Row("messages accepted", Messages.ToString(CultureInfo.InvariantCulture));
         Row("elapsed", $"{Seconds:F2} s");
@@ -44,14 +61,25 @@ public sealed record LoadReport(
         Row("MB/s", $"{MegabytesPerSecond:F2}");
         Row("latency p50 / p99 / max", $"{LatencyP50Ms:F2} / {LatencyP99Ms:F2} / {LatencyMaxMs:F2} ms");
         Row("errors", Errors.Count == 0 ? "none" : string.Join(", ", Errors.Select(e => $"{e.Key}: {e.Value}")));
+        foreach (var node in ServerNodes ?? [])
+        {
+            Row($"  {node.Node}", $"{node.Sessions} sessions, {node.Messages} messages, CPU {node.CpuSeconds:F2} s = {node.CpuMsPerMessage:F3} ms/msg, peak RSS {node.PeakRssMb:F1} MB");
+        }
+
         if (ServerCpuMsPerMessage is { } cpu)
         {
-            Row("server CPU per message", $"{cpu:F3} ms");
+            Row(ServerNodes is { Count: > 1 } ? "server CPU per message (sum)" : "server CPU per message", $"{cpu:F3} ms");
         }
 
         if (ServerPeakRssMb is { } rss)
         {
-            Row("server peak RSS", $"{rss:F1} MB");
+            Row(ServerNodes is { Count: > 1 } ? "server peak RSS (sum)" : "server peak RSS", $"{rss:F1} MB");
+        }
+
+        if (DatabaseCpuMsPerMessage is { } database)
+        {
+            Row("PostgreSQL CPU", $"{DatabaseCpuSeconds:F2} s = {database:F3} ms/msg (postmaster and backends)");
+            Row("server + PostgreSQL CPU/msg", $"{ServerCpuMsPerMessage + database:F3} ms");
         }
 
         return sb.ToString();
@@ -63,61 +91,91 @@ public static class LoadRun
 {
     public const string Domain = "bench.test";
 
+    /// <summary>Runs the load on <paramref name="target"/>, or without one on servers the bench starts (<see cref="LoadSettings.Store"/>, <see cref="LoadSettings.Nodes"/>) and stops.</summary>
     public static async Task<LoadReport> RunAsync(LoadSettings settings, string? target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var recipients = Enumerable.Range(0, settings.Recipients).Select(i => $"user{i}@{Domain}").ToArray();
-        ServerUnderTest? own = null;
-        IPEndPoint endpoint;
-        if (target is null)
+        if (target is not null)
         {
-            own = await ServerUnderTest.StartAsync(recipients, settings.Audit, cancellationToken);
-            endpoint = own.Endpoint;
-        }
-        else
-        {
-            endpoint = IPEndPoint.Parse(target);
+            return await MeasureAsync(settings, [IPEndPoint.Parse(target)], recipients, null, cancellationToken);
         }
 
+        var own = await ServerUnderTest.StartAsync(settings.Store ?? "sqlite", settings.Nodes, recipients, settings.Audit, cancellationToken);
         try
         {
-            var message = BuildMessage(settings.Size);
-            var latencies = new ConcurrentBag<double>();
-            var errors = new ConcurrentDictionary<string, int>();
-            var cpuBefore = own?.CpuTime() ?? TimeSpan.Zero;
-            var started = Stopwatch.GetTimestamp();
-            await Task.WhenAll(Enumerable.Range(0, settings.Sessions).Select(_ => Task.Run(
-                () => SessionAsync(endpoint, settings, recipients, message, latencies, errors, cancellationToken), cancellationToken)));
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            var accepted = latencies.Count;
-            var sorted = latencies.Order().ToArray();
-            double Percentile(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-            return new LoadReport(
-                settings,
-                own is null ? endpoint.ToString() : $"mailroom serve (SQLite) on {endpoint}",
-                accepted,
-                seconds,
-                accepted / seconds,
-                accepted * (double)message.Length / seconds / 1e6,
-                Percentile(0.50),
-                Percentile(0.99),
-                sorted.LastOrDefault(),
-                errors.ToDictionary(),
-                own is null || accepted == 0 ? null : (own.CpuTime() - cpuBefore).TotalMilliseconds / accepted,
-                own?.PeakResidentBytes() / 1e6);
+            var report = await MeasureAsync(settings, own.Nodes.Select(n => n.Endpoint).ToArray(), recipients, own, cancellationToken);
+            if (report.Errors.Count > 0)
+            {
+                await Console.Error.WriteAsync(own.Diagnostics(linesEach: 20));
+            }
+
+            return report;
         }
         finally
         {
-            if (own is not null)
-            {
-                await own.DisposeAsync();
-            }
+            await own.DisposeAsync();
         }
     }
 
-    private static async Task SessionAsync(IPEndPoint endpoint, LoadSettings settings, string[] recipients, byte[] message, ConcurrentBag<double> latencies, ConcurrentDictionary<string, int> errors, CancellationToken cancellationToken)
+    /// <summary>Session i goes to endpoint i mod N.</summary>
+    private static async Task<LoadReport> MeasureAsync(LoadSettings settings, IPEndPoint[] endpoints, string[] recipients, ServerUnderTest? own, CancellationToken cancellationToken)
+    {
+        var message = BuildMessage(settings.Size, settings.Body == "base64");
+        var latencies = new ConcurrentBag<double>();
+        var acceptedBy = new int[endpoints.Length];
+        var errors = new ConcurrentDictionary<string, int>();
+        var nodeCpuBefore = own?.Nodes.Select(n => n.Process.CpuTime()).ToArray();
+        var databaseCpuBefore = own?.Database?.CpuTime();
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, settings.Sessions).Select(i => Task.Run(
+            async () =>
+            {
+                var accepted = await SessionAsync(endpoints[i % endpoints.Length], settings, recipients, message, latencies, errors, cancellationToken);
+                Interlocked.Add(ref acceptedBy[i % endpoints.Length], accepted);
+            },
+            cancellationToken)));
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var accepted = latencies.Count;
+        var sorted = latencies.Order().ToArray();
+        double Percentile(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        double? PerMessage(TimeSpan? cpu) => cpu is { } c && accepted > 0 ? c.TotalMilliseconds / accepted : null;
+        var nodes = own?.Nodes.Select((n, i) =>
+        {
+            var cpu = n.Process.CpuTime() - nodeCpuBefore![i];
+            return new NodeReport(
+                n.Name,
+                n.Endpoint.ToString(),
+                Enumerable.Range(0, settings.Sessions).Count(s => s % endpoints.Length == i),
+                acceptedBy[i],
+                cpu.TotalSeconds,
+                PerMessage(cpu) ?? 0,
+                n.Process.PeakResidentBytes() / 1e6);
+        }).ToArray();
+        var databaseCpu = own?.Database?.CpuTime() - databaseCpuBefore;
+        return new LoadReport(
+            settings,
+            own?.Describe() ?? endpoints[0].ToString(),
+            accepted,
+            seconds,
+            accepted / seconds,
+            accepted * (double)message.Length / seconds / 1e6,
+            Percentile(0.50),
+            Percentile(0.99),
+            sorted.LastOrDefault(),
+            errors.ToDictionary(),
+            nodes is null || accepted == 0 ? null : nodes.Sum(n => n.CpuMsPerMessage),
+            nodes?.Sum(n => n.PeakRssMb),
+            nodes,
+            databaseCpu?.TotalSeconds,
+            PerMessage(databaseCpu));
+    }
+
+    /// <summary>Sends the session's messages; how many were accepted.</summary>
+    private static async Task<int> SessionAsync(IPEndPoint endpoint, LoadSettings settings, string[] recipients, byte[] message, ConcurrentBag<double> latencies, ConcurrentDictionary<string, int> errors, CancellationToken cancellationToken)
     {
         SmtpConnection? connection = null;
+        var accepted = 0;
         try
         {
             for (var i = 0; i < settings.MessagesPerSession; i++)
@@ -127,6 +185,7 @@ public static class LoadRun
                     connection ??= await SmtpConnection.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, "bench.client", cancellationToken);
                     var result = await connection.SendAsync("load@remote.test", recipients, message, cancellationToken);
                     latencies.Add(result.DataLatency.TotalMilliseconds);
+                    accepted++;
                 }
                 catch (SmtpCommandException ex)
                 {
@@ -151,6 +210,8 @@ public static class LoadRun
             {
                 await connection.QuitAsync(cancellationToken);
             }
+
+            return accepted;
         }
         finally
         {
@@ -166,13 +227,20 @@ public static class LoadRun
         }
     }
 
-    /// <summary>A plain text message of exactly <paramref name="size"/> octets (at least its headers), in 78-octet lines.</summary>
-    public static byte[] BuildMessage(int size)
+    /// <summary>
+    /// A message of exactly <paramref name="size"/> octets (at least its headers), in 78-octet
+    /// lines: one repeated letter, or with <paramref name="base64"/> random base64 from a fixed seed
+    /// (every run sends the same bytes).
+    /// </summary>
+    public static byte[] BuildMessage(int size, bool base64 = false)
     {
+        var random = new Random(1);
+        var raw = new byte[57];
         var sb = new StringBuilder("From: load@remote.test\r\nTo: user0@bench.test\r\nSubject: bench\r\n\r\n");
         while (sb.Length + 80 <= size)
         {
-            sb.Append(new string('x', 76)).Append("\r\n");
+            random.NextBytes(raw);
+            sb.Append(base64 ? Convert.ToBase64String(raw) : new string('x', 76)).Append("\r\n");
         }
 
         var rest = size - sb.Length - 2;

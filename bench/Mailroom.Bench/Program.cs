@@ -9,12 +9,37 @@ var newConnection = new Option<bool>("--connection-per-message") { Description =
 var server = new Option<string?>("--server") { Description = "Target HOST:PORT; without it the bench starts `mailroom serve` on a fresh data folder" };
 var audit = new Option<string>("--audit") { Description = "The started server's audit log: on (default), encrypted (AES-256-GCM) or off", DefaultValueFactory = _ => "on" };
 audit.AcceptOnlyFromAmong("on", "encrypted", "off");
+var store = new Option<string>("--store") { Description = "The started server's store: sqlite (default) or postgres (a throwaway PostgreSQL cluster the bench starts and removes)", DefaultValueFactory = _ => "sqlite" };
+store.AcceptOnlyFromAmong("sqlite", "postgres");
+var nodes = new Option<int>("--nodes") { Description = "How many `mailroom serve` processes to start on the one store (default 1; more only with --store postgres); session i goes to node i mod N", DefaultValueFactory = _ => 1 };
+var body = new Option<string>("--body") { Description = "text (default: one repeated letter, compresses to nothing) or base64 (random, as an attachment; PostgreSQL cannot compress it)", DefaultValueFactory = _ => "text" };
+body.AcceptOnlyFromAmong("text", "base64");
 var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
 var root = new RootCommand("Mailroom's load benchmark: SMTP sessions sending messages, with durable 250s.");
-foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, json })
+foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, store, nodes, body, json })
 {
     root.Options.Add(option);
 }
+
+root.Validators.Add(result =>
+{
+    // Defaults are not applied yet while validators run: an option not given has no result here.
+    var nodeCount = result.GetResult(nodes)?.GetValueOrDefault<int>() ?? 1;
+    var storeName = result.GetResult(store)?.GetValueOrDefault<string>() ?? "sqlite";
+    if (nodeCount < 1)
+    {
+        result.AddError("--nodes must be at least 1.");
+    }
+    else if (nodeCount > 1 && storeName != "postgres")
+    {
+        result.AddError($"--nodes {nodeCount} needs --store postgres: several nodes share one store only on PostgreSQL; SQLite is one node's own file.");
+    }
+
+    if (result.GetResult(server) is not null && (result.GetResult(store) is { Implicit: false } || result.GetResult(nodes) is { Implicit: false }))
+    {
+        result.AddError("--store and --nodes choose the server the bench starts; with --server HOST:PORT the bench starts none.");
+    }
+});
 
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -24,8 +49,21 @@ root.SetAction(async (parse, cancellationToken) =>
         parse.GetValue(size),
         parse.GetValue(recipients),
         parse.GetValue(newConnection),
-        parse.GetValue(audit)!);
-    var report = await LoadRun.RunAsync(settings, parse.GetValue(server), cancellationToken);
+        parse.GetValue(audit)!,
+        parse.GetValue(server) is null ? parse.GetValue(store) : null,
+        parse.GetValue(nodes),
+        parse.GetValue(body)!);
+    LoadReport report;
+    try
+    {
+        report = await LoadRun.RunAsync(settings, parse.GetValue(server), cancellationToken);
+    }
+    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    {
+        await Console.Error.WriteLineAsync("Cancelled: every server, cluster and folder the bench started is gone.");
+        return 130;
+    }
+
     Console.Out.Write(report.ToTable());
     if (parse.GetValue(json) is { } path)
     {
@@ -34,4 +72,6 @@ root.SetAction(async (parse, cancellationToken) =>
 
     return report.Errors.Count == 0 ? 0 : 1;
 });
-return await root.Parse(args).InvokeAsync();
+// Ctrl-C cancels the run; the bench then stops its nodes and cluster and removes their folders,
+// which takes longer than System.CommandLine's default two seconds before it gives up waiting.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

@@ -43,6 +43,9 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The cluster's data directory; its <c>postmaster.pid</c> names the server's process while it runs.</summary>
+    public string DataDirectory => Path.Combine(Folder, "data");
+
     /// <summary>The superuser's connection to the <c>postgres</c> database.</summary>
     public string ConnectionString { get; }
 
@@ -133,9 +136,9 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
-    private string DataDirectory => Path.Combine(Folder, "data");
 
-    private string LogFile => Path.Combine(Folder, "log");
+    /// <summary>The server's log (stderr of the postmaster and its backends).</summary>
+    public string LogFile => Path.Combine(Folder, "log");
 
     /// <summary>Loopback only, the socket in our folder, and fsync on whatever the packaged default: the tests count on durable commits.</summary>
     private string ServerOptions => $"-h 127.0.0.1 -p {Port.ToString(CultureInfo.InvariantCulture)} -k \"{Folder}\" -c fsync=on -c synchronous_commit=on";

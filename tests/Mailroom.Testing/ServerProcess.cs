@@ -12,12 +12,17 @@ namespace Mailroom.Testing;
 public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output;
 
-    private ServerProcess(Process process, IPEndPoint endpoint)
+    private ServerProcess(Process process, IPEndPoint endpoint, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         _process = process;
+        _output = output;
         Endpoint = endpoint;
     }
+
+    /// <summary>What the server has written to stdout and stderr so far, line by line: its log.</summary>
+    public IReadOnlyCollection<string> Output => _output;
 
     public IPEndPoint Endpoint { get; }
 
@@ -75,7 +80,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         try
         {
             var endpoint = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new ServerProcess(process, endpoint);
+            return new ServerProcess(process, endpoint, output);
         }
         catch
         {
