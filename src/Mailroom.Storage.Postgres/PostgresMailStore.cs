@@ -21,6 +21,9 @@ public sealed partial class PostgresMailStore : IMailStore
     /// <summary>The largest row of <c>message_chunks</c>.</summary>
     internal const int ChunkSize = 1024 * 1024;
 
+    /// <summary>The connection pool's size per node unless the connection string sets <c>Maximum Pool Size</c>.</summary>
+    public const int DefaultMaxPoolSize = 25;
+
     /// <summary>A spool file this old is left over from a crash: no delivery takes that long.</summary>
     internal static readonly TimeSpan OrphanGracePeriod = TimeSpan.FromMinutes(15);
 
@@ -122,8 +125,9 @@ public sealed partial class PostgresMailStore : IMailStore
 
     /// <summary>
     /// The connection string with the password from <see cref="PostgresStoreOptions.PasswordFile"/>,
-    /// and shorter waits than Npgsql's defaults where the configuration does not set them: a node
-    /// whose database is gone should answer 451 within seconds, not hold the session for 15.
+    /// and defaults of our own where the configuration does not set them: a shorter wait than
+    /// Npgsql's (a node whose database is gone should answer 451 within seconds, not hold the
+    /// session for 15), and a smaller pool.
     /// </summary>
     internal static NpgsqlDataSource BuildDataSource(PostgresStoreOptions options)
     {
@@ -150,18 +154,33 @@ public sealed partial class PostgresMailStore : IMailStore
         }
 
         var given = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-        if (!given.ContainsKey("Timeout"))
+        if (!IsSet(given, "Timeout"))
         {
             builder.Timeout = 5;
         }
 
-        if (!given.ContainsKey("Application Name"))
+        // Npgsql's default of 100 is PostgreSQL's default max_connections for all nodes together:
+        // two busy nodes would be refused connections ("too many clients") and answer 451. A
+        // delivery holds a connection for milliseconds, so a few dozen serve hundreds of sessions.
+        if (!IsSet(given, "Maximum Pool Size"))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        if (!IsSet(given, "Application Name"))
         {
             builder.ApplicationName = "mailroom";
         }
 
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
+
+    /// <summary>
+    /// Whether the connection string gave <paramref name="keyword"/> (its canonical name). Not
+    /// ContainsKey: Npgsql's answers whether the keyword exists at all.
+    /// </summary>
+    private static bool IsSet(NpgsqlConnectionStringBuilder builder, string keyword) =>
+        builder.Keys.Cast<string>().Contains(keyword, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// A server with <c>fsync</c> or <c>synchronous_commit</c> off acknowledges commits it may
