@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using Mailroom.Core.Storage;
 using Npgsql;
 
@@ -125,7 +126,11 @@ public sealed partial class PostgresMailStore : IMailStore
     /// and shorter waits than Npgsql's defaults where the configuration does not set them: a node
     /// whose database is gone should answer 451 within seconds, not hold the session for 15.
     /// </summary>
-    internal static NpgsqlDataSource BuildDataSource(PostgresStoreOptions options)
+    internal static NpgsqlDataSource BuildDataSource(PostgresStoreOptions options) =>
+        new NpgsqlDataSourceBuilder(BuildConnectionString(options)).Build();
+
+    /// <summary>The connection string <see cref="BuildDataSource"/> connects with, password included.</summary>
+    internal static string BuildConnectionString(PostgresStoreOptions options)
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -137,12 +142,9 @@ public sealed partial class PostgresMailStore : IMailStore
             throw new ArgumentException($"Store:ConnectionString is not a valid PostgreSQL connection string: {exception.Message}", exception);
         }
 
-        if (options.PasswordFile is { Length: > 0 } passwordFile)
-        {
-            builder.Password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
-        }
-
-        var given = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        // NpgsqlConnectionStringBuilder.ContainsKey is true for every keyword Npgsql knows, set
+        // or not; its ConnectionString holds only those given, under their canonical names.
+        var given = new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
         if (!given.ContainsKey("Timeout"))
         {
             builder.Timeout = 5;
@@ -153,7 +155,12 @@ public sealed partial class PostgresMailStore : IMailStore
             builder.ApplicationName = "mailroom";
         }
 
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        if (options.PasswordFile is { Length: > 0 } passwordFile)
+        {
+            builder.Password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>
