@@ -11,7 +11,10 @@ internal sealed class ChunkedBodyStream(PostgresMailStore store, string messageI
 {
     private byte[] _chunk = first ?? [];
     private int _offset;
-    private int _nextSeq = 1;
+
+    // Without a first chunk from the lookup, the first read asks for chunk 0 again (and finds it
+    // missing): starting at 1 would hand out chunk 1 as the start of the message.
+    private int _nextSeq = first is null ? 0 : 1;
     private long _position;
 
     public override bool CanRead => true;

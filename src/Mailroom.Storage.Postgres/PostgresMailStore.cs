@@ -129,7 +129,11 @@ public sealed partial class PostgresMailStore : IMailStore
     /// Npgsql's (a node whose database is gone should answer 451 within seconds, not hold the
     /// session for 15), and a smaller pool.
     /// </summary>
-    internal static NpgsqlDataSource BuildDataSource(PostgresStoreOptions options)
+    internal static NpgsqlDataSource BuildDataSource(PostgresStoreOptions options) =>
+        new NpgsqlDataSourceBuilder(BuildConnectionString(options)).Build();
+
+    /// <summary>The connection string <see cref="BuildDataSource"/> connects with, password included.</summary>
+    internal static string BuildConnectionString(PostgresStoreOptions options)
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -172,7 +176,7 @@ public sealed partial class PostgresMailStore : IMailStore
             builder.ApplicationName = "mailroom";
         }
 
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        return builder.ConnectionString;
     }
 
     /// <summary>

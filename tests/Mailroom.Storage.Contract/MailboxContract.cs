@@ -114,13 +114,63 @@ public abstract class MailboxContract : StoreContract
         var support = await Store.AddSharedMailboxAsync("support@example.com", None);
         var onlySupport = await DeliverAsync(Body("only support"), support);
         var both = await DeliverAsync(Body("both"), support, alice);
+        Assert.Equal(2, await CountStoredBodiesAsync());
         Assert.False(await Store.RemoveSharedMailboxAsync("alice@example.com", None));
         Assert.True(await Store.RemoveSharedMailboxAsync("support@example.com", None));
         Assert.Null(await Store.FindMailboxAsync("support@example.com", None));
         Assert.Null(await Store.OpenMessageAsync(onlySupport, None));
-        await using var kept = await Store.OpenMessageAsync(both, None);
-        Assert.NotNull(kept);
+        await using (var kept = await Store.OpenMessageAsync(both, None))
+        {
+            Assert.NotNull(kept);
+        }
+
+        Assert.Equal(1, await CountStoredBodiesAsync());
         Assert.False(await Store.RemoveSharedMailboxAsync("support@example.com", None));
+    }
+
+    [Fact]
+    public async Task A_body_shared_by_two_mailboxes_survives_removing_one_and_goes_with_the_second()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var support = await Store.AddSharedMailboxAsync("support@example.com", None);
+        var sales = await Store.AddSharedMailboxAsync("sales@example.com", None);
+        var shared = await DeliverAsync(Body("shared"), support, sales);
+        await DeliverAsync(Body("alice's own"), alice);
+        Assert.Equal(2, await CountStoredBodiesAsync());
+
+        Assert.True(await Store.RemoveSharedMailboxAsync("support@example.com", None));
+        Assert.Equal(2, await CountStoredBodiesAsync());
+        await using (var kept = await Store.OpenMessageAsync(shared, None))
+        {
+            Assert.NotNull(kept);
+        }
+
+        Assert.True(await Store.RemoveSharedMailboxAsync("sales@example.com", None));
+        Assert.Equal(1, await CountStoredBodiesAsync());
+        Assert.Null(await Store.OpenMessageAsync(shared, None));
+    }
+
+    [Fact]
+    public async Task Removing_an_account_removes_the_bodies_only_it_held()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        var bob = await AddUserAsync("bob@example.com");
+        var onlyAlice = await DeliverAsync(Body("only alice"), alice);
+        await DeliverAsync(Body("alice again"), alice);
+        var both = await DeliverAsync(Body("both"), alice, bob);
+        Assert.Equal(3, await CountStoredBodiesAsync());
+
+        Assert.True(await Store.RemoveAccountAsync("alice@example.com", None));
+
+        Assert.Equal(1, await CountStoredBodiesAsync());
+        Assert.Null(await Store.OpenMessageAsync(onlyAlice, None));
+        await using (var kept = await Store.OpenMessageAsync(both, None))
+        {
+            Assert.NotNull(kept);
+        }
+
+        Assert.True(await Store.RemoveAccountAsync("bob@example.com", None));
+        Assert.Equal(0, await CountStoredBodiesAsync());
     }
 
     private sealed class Clock(DateTimeOffset now) : TimeProvider
@@ -138,10 +188,12 @@ public abstract class MailboxContract : StoreContract
         var audit = new Recorded();
         Assert.Equal(0, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(29)), audit).PurgeAsync(None));
         Assert.Empty(audit.Events);
+        Assert.Equal(1, await CountStoredBodiesAsync());
         Assert.Equal(1, await Store.RestoreAsync(alice.Id, None));
         Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
         Assert.Equal(1, await new TrashPurger(Store, TrashPurger.DefaultRetention, new Clock(now.AddDays(31)), audit).PurgeAsync(None));
         Assert.Equal(0, await Store.RestoreAsync(alice.Id, None));
+        Assert.Equal(0, await CountStoredBodiesAsync());
 
         // Mail gone for good is a mailbox action the audit log shows.
         var purge = Assert.Single(audit.Events);

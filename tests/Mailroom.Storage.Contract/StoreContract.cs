@@ -35,6 +35,13 @@ public abstract class StoreContract : IAsyncLifetime
     /// </summary>
     protected abstract Task<IMailStore> OpenStoreAsync();
 
+    /// <summary>
+    /// How many message bodies the store holds, counted in its own storage (files, rows) rather
+    /// than through <see cref="IMailStore"/>: a message gone from every listing whose body stays
+    /// behind is a leak the interface cannot show.
+    /// </summary>
+    protected abstract Task<long> CountStoredBodiesAsync();
+
     /// <summary>Deletes what the store kept, after the test has closed it for the last time.</summary>
     protected virtual ValueTask DropStoreAsync() => ValueTask.CompletedTask;
 

@@ -16,7 +16,7 @@ public sealed class ConnectionDefaultsTests
     [Fact]
     public async Task What_the_connection_string_sets_is_kept()
     {
-        await using var dataSource = PostgresMailStore.BuildDataSource(new PostgresStoreOptions { ConnectionString = "Host=db1;Database=mail;Username=mailroom;Timeout=30;Maximum Pool Size=80;Application Name=mx1", SpoolDirectory = "spool" });
+        await using var dataSource = PostgresMailStore.BuildDataSource(new PostgresStoreOptions { ConnectionString = "Host=db1;Database=mail;Username=mailroom;timeout=30;maximum pool size=80;application name=mx1", SpoolDirectory = "spool" });
         var built = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
         Assert.Equal((30, 80, "mx1"), (built.Timeout, built.MaxPoolSize, built.ApplicationName));
     }

@@ -1,5 +1,6 @@
 using Mailroom.Core.Storage;
 using Mailroom.Storage.Contract;
+using Npgsql;
 
 namespace Mailroom.Storage.Postgres.Tests;
 
@@ -11,6 +12,8 @@ public sealed class PostgresDirectoryContract(PostgresFixture fixture) : Directo
 
     protected override Task<IMailStore> OpenStoreAsync() => _database.OpenAsync();
 
+    protected override Task<long> CountStoredBodiesAsync() => _database.CountStoredBodiesAsync();
+
     protected override ValueTask DropStoreAsync() => _database.DropAsync();
 }
 
@@ -19,6 +22,8 @@ public sealed class PostgresMessageContract(PostgresFixture fixture) : MessageCo
     private readonly PostgresTestDatabase _database = new(fixture);
 
     protected override Task<IMailStore> OpenStoreAsync() => _database.OpenAsync();
+
+    protected override Task<long> CountStoredBodiesAsync() => _database.CountStoredBodiesAsync();
 
     protected override ValueTask DropStoreAsync() => _database.DropAsync();
 }
@@ -29,6 +34,8 @@ public sealed class PostgresMailboxContract(PostgresFixture fixture) : MailboxCo
 
     protected override Task<IMailStore> OpenStoreAsync() => _database.OpenAsync();
 
+    protected override Task<long> CountStoredBodiesAsync() => _database.CountStoredBodiesAsync();
+
     protected override ValueTask DropStoreAsync() => _database.DropAsync();
 }
 
@@ -37,6 +44,8 @@ public sealed class PostgresListContract(PostgresFixture fixture) : ListContract
     private readonly PostgresTestDatabase _database = new(fixture);
 
     protected override Task<IMailStore> OpenStoreAsync() => _database.OpenAsync();
+
+    protected override Task<long> CountStoredBodiesAsync() => _database.CountStoredBodiesAsync();
 
     protected override ValueTask DropStoreAsync() => _database.DropAsync();
 }
@@ -65,6 +74,21 @@ internal sealed class PostgresTestDatabase(PostgresFixture fixture)
         }
 
         return await PostgresMailStore.OpenAsync(_options, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Messages with body rows. An empty body has none, so this counts only non-empty bodies;
+    /// chunk rows of a message that no longer exists cannot be (the foreign key cascades).
+    /// </summary>
+    public Task<long> CountStoredBodiesAsync() => ScalarAsync<long>("SELECT count(DISTINCT message_id) FROM message_chunks;");
+
+    /// <summary>One statement on the test's database, outside the store.</summary>
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Options.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
     public async ValueTask DropAsync()

@@ -11,6 +11,8 @@ public sealed class SqliteDirectoryContract : DirectoryContract
 
     protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
 
+    protected override Task<long> CountStoredBodiesAsync() => Task.FromResult(_folder.CountBodies());
+
     protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
 }
 
@@ -19,6 +21,8 @@ public sealed class SqliteMessageContract : MessageContract
     private readonly SqliteTempFolder _folder = new();
 
     protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
+
+    protected override Task<long> CountStoredBodiesAsync() => Task.FromResult(_folder.CountBodies());
 
     protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
 }
@@ -29,6 +33,8 @@ public sealed class SqliteMailboxContract : MailboxContract
 
     protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
 
+    protected override Task<long> CountStoredBodiesAsync() => Task.FromResult(_folder.CountBodies());
+
     protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
 }
 
@@ -37,6 +43,8 @@ public sealed class SqliteListContract : ListContract
     private readonly SqliteTempFolder _folder = new();
 
     protected override Task<IMailStore> OpenStoreAsync() => _folder.OpenAsync();
+
+    protected override Task<long> CountStoredBodiesAsync() => Task.FromResult(_folder.CountBodies());
 
     protected override ValueTask DropStoreAsync() => _folder.DeleteAsync();
 }
@@ -47,6 +55,20 @@ internal sealed class SqliteTempFolder
     private readonly string _path = Path.Combine(Path.GetTempPath(), "mailroom-contract-test-" + Guid.NewGuid().ToString("N"));
 
     public async Task<IMailStore> OpenAsync() => await SqliteMailStore.OpenAsync(_path, CancellationToken.None);
+
+    /// <summary>Committed bodies: <c>messages/&lt;xx&gt;/&lt;id&gt;.eml</c>, not deliveries in progress in <c>messages/tmp</c>.</summary>
+    public long CountBodies()
+    {
+        var messages = Path.Combine(_path, "messages");
+        if (!Directory.Exists(messages))
+        {
+            return 0;
+        }
+
+        var temp = Path.Combine(messages, "tmp") + Path.DirectorySeparatorChar;
+        return Directory.EnumerateFiles(messages, "*.eml", SearchOption.AllDirectories)
+            .LongCount(file => !file.StartsWith(temp, StringComparison.Ordinal));
+    }
 
     public ValueTask DeleteAsync()
     {

@@ -1,0 +1,82 @@
+using Mailroom.Core.Storage;
+using Mailroom.Testing;
+using static Mailroom.Storage.Postgres.Tests.PostgresStoreTestKit;
+
+namespace Mailroom.Storage.Postgres.Tests;
+
+/// <summary>
+/// The database goes away under an open store and comes back. On a cluster of the test's own:
+/// stopping the run's shared one would fail the tests running beside this one.
+/// </summary>
+public sealed class PostgresOutageTests(PostgresFixture fixture)
+{
+    [Fact]
+    public async Task During_an_outage_operations_fail_as_storage_faults_and_the_same_store_recovers_after_it()
+    {
+        fixture.Require();
+        await using var cluster = await PostgresCluster.StartAsync(Token);
+        Assert.NotNull(cluster);
+        var spool = Path.Combine(cluster.Folder, "spool");
+        // The cluster's connection strings turn pooling off; a node runs with Npgsql's pool.
+        var pooled = new Npgsql.NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync()) { Pooling = true };
+        var options = new PostgresStoreOptions { ConnectionString = pooled.ConnectionString, SpoolDirectory = spool };
+        await PostgresMailStore.MigrateAsync(options, Token);
+        await using var store = await PostgresMailStore.OpenAsync(options, Token);
+        var alice = await AddUserAsync(store, "alice@example.com");
+        await DeliverAsync(store, Body(100), alice);
+
+        // Idle connections in the pool that the stop will kill: each would fail one operation
+        // after the restart if the first fault did not empty the pool.
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.ListMessagesAsync(null, Token), Token)));
+        Assert.InRange(await PooledConnectionsAsync(cluster, options), 6, int.MaxValue);
+
+        // Bounded: a store that hangs on a dead database fails here rather than holding the run.
+        using var outage = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        outage.CancelAfter(TimeSpan.FromSeconds(60));
+        var inFlight = await store.BeginMessageAsync(Envelope(alice), outage.Token);
+        await inFlight.WriteAsync(Body(2000), outage.Token);
+
+        await cluster.StopServerAsync();
+
+        await Assert.ThrowsAsync<StorageException>(() => store.FindAccountAsync("alice@example.com", outage.Token));
+        await Assert.ThrowsAsync<StorageException>(() => inFlight.CommitAsync(outage.Token));
+        await inFlight.DisposeAsync();
+        await Assert.ThrowsAsync<StorageException>(() => store.BeginMessageAsync(Envelope(alice), outage.Token));
+
+        await cluster.StartServerAsync();
+
+        Assert.NotNull(await RetryAsync(() => store.FindAccountAsync("alice@example.com", Token)));
+        var after = await DeliverAsync(store, Body(3000), alice);
+        Assert.Equal(2, (await store.ListMessagesAsync("alice@example.com", Token)).Count);
+        Assert.Equal(Body(3000), await ReadAllAsync(store, after));
+    }
+
+    private static async Task<long> PooledConnectionsAsync(PostgresCluster cluster, PostgresStoreOptions options)
+    {
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString).Database;
+        await using var connection = new Npgsql.NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync(Token);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @db AND application_name = 'mailroom';", connection);
+        command.Parameters.AddWithValue("db", database!);
+        return (long)(await command.ExecuteScalarAsync(Token))!;
+    }
+
+    /// <summary>
+    /// A connection the pool handed out before the stop may fail once after the start; the store
+    /// must be working again within a few attempts, without being reopened.
+    /// </summary>
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> operation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await operation();
+            }
+            catch (StorageException) when (attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), Token);
+            }
+        }
+    }
+}
