@@ -148,6 +148,17 @@ public sealed partial class PostgresMailStore
         // the messages those deliveries held go too (bodies with them) when nothing else holds them.
         return RemoveDeliveriesAsync("removing an account", async (connection, transaction) =>
         {
+            // FOR UPDATE conflicts with the FOR KEY SHARE a delivery's foreign key takes on its
+            // mailbox: deliveries in flight on other nodes commit first and are collected below;
+            // later ones wait, then find no mailbox. Otherwise a delivery committed between the
+            // collect and the delete would leave its message behind, held by nothing.
+            await using var lockMailboxes = new NpgsqlCommand(
+                "SELECT mb.id FROM mailboxes mb JOIN accounts a ON a.id = mb.account_id WHERE a.address = @address FOR UPDATE OF mb;",
+                connection,
+                transaction);
+            lockMailboxes.Parameters.AddWithValue("address", normalized);
+            await lockMailboxes.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
             await using var collect = new NpgsqlCommand(
                 """
                 SELECT DISTINCT d.message_id FROM deliveries d

@@ -154,6 +154,11 @@ public sealed partial class PostgresMailStore
         // Only a mailbox without an owner: a personal one goes with its account.
         return RemoveDeliveriesAsync("removing a shared mailbox", async (connection, transaction) =>
         {
+            // As for an account (RemoveAccountAsync): deliveries in flight finish first, later ones find no mailbox.
+            await using var lockMailbox = new NpgsqlCommand("SELECT id FROM mailboxes WHERE address = @address AND account_id IS NULL FOR UPDATE;", connection, transaction);
+            lockMailbox.Parameters.AddWithValue("address", normalized);
+            await lockMailbox.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
             await using var collect = new NpgsqlCommand(
                 """
                 DELETE FROM deliveries WHERE mailbox_id = (SELECT id FROM mailboxes WHERE address = @address AND account_id IS NULL)

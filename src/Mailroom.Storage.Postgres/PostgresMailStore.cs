@@ -19,7 +19,7 @@ public sealed partial class PostgresMailStore : IMailStore
     public const int MemoryBodyLimit = 1024 * 1024;
 
     /// <summary>The largest row of <c>message_chunks</c>.</summary>
-    internal const int ChunkSize = 1024 * 1024;
+    public const int ChunkSize = 1024 * 1024;
 
     /// <summary>The connection pool's size per node unless the connection string sets <c>Maximum Pool Size</c>.</summary>
     public const int DefaultMaxPoolSize = 25;

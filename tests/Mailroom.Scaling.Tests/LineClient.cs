@@ -50,6 +50,9 @@ internal sealed class LineClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Everything the server sends until it closes the connection (ASCII: one char per octet).</summary>
+    public async Task<string> ReadToEndAsync() => await _reader.ReadToEndAsync(TestContext.Current.CancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await _stream.DisposeAsync();

@@ -78,6 +78,7 @@ public abstract class MessageContract : StoreContract
     [InlineData("\r\nno headers at all\r\n", null)]
     [InlineData("this is not a header line\r\nSubject: nope\r\n", null)]
     [InlineData("", null)]
+    [InlineData("Subject: =?utf-8?b?aGkAdGhlcmUbWzJK?=\r\n\r\n", "hi\uFFFDthere\uFFFD[2J")]
     public async Task TheSubjectIsDecodedFromTheHeaders(string message, string? expected)
     {
         var a = await AddUserAsync("a@example.com");

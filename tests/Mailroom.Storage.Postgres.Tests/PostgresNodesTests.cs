@@ -115,4 +115,42 @@ public sealed class PostgresNodesTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal(0L, await _database.ScalarAsync<long>(
             "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM message_chunks) + (SELECT count(*) FROM deliveries);"));
     }
+    [Fact]
+    public async Task Removing_an_account_while_the_other_node_delivers_to_it_leaves_no_message_held_by_nothing()
+    {
+        var bob = await AddUserAsync(_nodeA, "bob@example.com");
+        using var removed = new CancellationTokenSource();
+        var accepted = 0;
+
+        // Node A keeps delivering to bob from several sessions while node B removes him.
+        var senders = Enumerable.Range(0, 8).Select(_ => Task.Run(
+            async () =>
+            {
+                while (!removed.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await DeliverAsync(_nodeA, Body(2000), bob);
+                        Interlocked.Increment(ref accepted);
+                    }
+                    catch (StorageException)
+                    {
+                        // After the removal: the mailbox is gone (a foreign-key refusal), as RCPT would now say.
+                    }
+                }
+            },
+            Token)).ToList();
+        while (Volatile.Read(ref accepted) < 40)
+        {
+            await Task.Delay(10, Token);
+        }
+
+        Assert.True(await _nodeB.RemoveAccountAsync("bob@example.com", Token));
+        await removed.CancelAsync();
+        await Task.WhenAll(senders);
+
+        Assert.Equal(0L, await _database.ScalarAsync<long>(
+            "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id);"));
+        Assert.Equal(0L, await _database.CountStoredBodiesAsync());
+    }
 }

@@ -99,6 +99,23 @@ public static class SubjectReader
         // RFC 2047 encoded-words are decoded by Header.Value.
         using var stream = new MemoryStream(buffer, 0, length, writable: false);
         var headers = HeaderList.Load(stream);
-        return headers[HeaderId.Subject]?.Trim();
+        return headers[HeaderId.Subject]?.Trim() is { } subject ? WithoutControls(subject) : null;
     }
+
+    /// <summary>
+    /// An encoded-word may decode to any character, NUL included, which PostgreSQL's text refuses
+    /// (a message would get 451 for ever there) and which has no business in a listing: control
+    /// characters other than tab become U+FFFD, on every store alike.
+    /// </summary>
+    private static string WithoutControls(string subject) =>
+        subject.AsSpan().IndexOfAnyInRange('\0', '\x1F') < 0 && !subject.Contains('\x7F', StringComparison.Ordinal)
+            ? subject
+            : string.Create(subject.Length, subject, static (span, text) =>
+            {
+                for (var i = 0; i < text.Length; i++)
+                {
+                    var c = text[i];
+                    span[i] = (c < ' ' && c != '\t') || c == '\x7F' ? '\uFFFD' : c;
+                }
+            });
 }

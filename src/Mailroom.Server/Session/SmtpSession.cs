@@ -27,6 +27,9 @@ public enum SessionEnd
     /// <summary>A budget ran out: protocol errors, refused recipients or junk commands, or the command framing was lost.</summary>
     TooManyErrors,
     Shutdown,
+
+    /// <summary>The store failed while a message was being sent after its octet count (NEXT, PREV): closing was the only way to keep the framing.</summary>
+    StoreFailed,
 }
 
 /// <summary>
@@ -158,6 +161,13 @@ public sealed partial class SmtpSession : IAsyncDisposable
         {
             // The peer reset the connection (ConnectionClosedException is one too): nothing more can be said.
             end = SessionEnd.ClientClosed;
+        }
+        catch (MessageBodyFailedException ex)
+        {
+            // The reply promised N octets and fewer went out: any reply now would be read as
+            // message content, so the connection closes without one.
+            Log.StorageFailed(Logger, ex.InnerException!, Connection.SessionId);
+            end = SessionEnd.StoreFailed;
         }
         catch (System.Security.Authentication.AuthenticationException ex)
         {
@@ -553,6 +563,10 @@ public sealed partial class SmtpSession : IAsyncDisposable
         {
             await content.CopyToAsync(Output, _dataCts.Token).ConfigureAwait(false);
         }
+        catch (StorageException ex)
+        {
+            throw new MessageBodyFailedException(ex);
+        }
         finally
         {
             _dataCts.TryReset();
@@ -601,6 +615,13 @@ public sealed partial class SmtpSession : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
 }
+
+/// <summary>
+/// Reading a stored message failed after its octet count was sent (a database gone, a message
+/// purged by another node mid-read): the session ends without another reply.
+/// </summary>
+internal sealed class MessageBodyFailedException(StorageException inner)
+    : Exception("Reading the message failed after its octet count was sent.", inner);
 
 /// <summary>The peer closed the connection while the server still had something to say or read.</summary>
 public sealed class ConnectionClosedException : IOException
