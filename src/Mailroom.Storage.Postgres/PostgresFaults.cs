@@ -21,13 +21,14 @@ internal sealed class PostgresFaults(NpgsqlDataSource dataSource)
     /// <summary>
     /// The connection, not the statement, failed: a broken socket, a refused connect, the server
     /// shutting down (class 57P: admin_shutdown, crash_shutdown, cannot_connect_now) or a
-    /// connection exception (class 08).
+    /// connection exception (class 08). Not a wait that timed out (an exhausted pool, a slow
+    /// statement): emptying the pool then would only add reconnections to an overload.
     /// </summary>
     public static bool IsConnectionLost(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal),
-        NpgsqlException => true,
-        IOException or SocketException or TimeoutException => true,
+        NpgsqlException npgsql => npgsql.InnerException is IOException or SocketException,
+        IOException or SocketException => true,
         _ => false,
     };
 
@@ -46,6 +47,7 @@ internal sealed class PostgresFaults(NpgsqlDataSource dataSource)
             {
                 IsFull = postgres.SqlState == PostgresErrorCodes.DiskFull,
             },
+            IOException io => new StorageException($"{operation}: {io.Message}", io) { IsFull = DiskFull.Is(io) },
             _ => new StorageException($"{operation}: {exception.Message}", exception),
         };
     }

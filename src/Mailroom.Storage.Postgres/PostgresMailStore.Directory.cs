@@ -65,9 +65,8 @@ public sealed partial class PostgresMailStore
         ArgumentException.ThrowIfNullOrEmpty(passwordHash);
         return InTransactionAsync("adding an account", async (connection, transaction) =>
         {
-            await using var findList = new NpgsqlCommand("SELECT 1 FROM lists WHERE address = @address;", connection, transaction);
-            findList.Parameters.AddWithValue("address", normalized);
-            if (await findList.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            await LockAddressAsync(connection, transaction, normalized, cancellationToken).ConfigureAwait(false);
+            if (await ExistsAsync(connection, transaction, "SELECT 1 FROM lists WHERE address = @value;", normalized, cancellationToken).ConfigureAwait(false))
             {
                 throw new DirectoryConflictException($"{normalized} is a mailing list");
             }

@@ -9,31 +9,32 @@ public sealed partial class PostgresMailStore
     public async Task<MailingList> AddListAsync(string address, PostingPolicy policy, CancellationToken cancellationToken)
     {
         var normalized = NormalizeAddress(address, out var domain);
-        if (!await IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
+        await InTransactionAsync("adding a list", async (connection, transaction) =>
         {
-            throw new DirectoryConflictException($"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
-        }
-
-        if (await FindMailboxAsync(normalized, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw new DirectoryConflictException($"{normalized} is already a mailbox");
-        }
-
-        var added = await ExecuteAsync(
-            "adding a list",
-            "INSERT INTO lists (address, policy, created_utc) VALUES (@address, @policy, now()) ON CONFLICT (address) DO NOTHING;",
-            p =>
+            await LockAddressAsync(connection, transaction, normalized, cancellationToken).ConfigureAwait(false);
+            if (!await ExistsAsync(connection, transaction, "SELECT 1 FROM domains WHERE name = @value;", domain, cancellationToken).ConfigureAwait(false))
             {
-                p.AddWithValue("address", normalized);
-                p.AddWithValue("policy", policy.ToString());
-            },
-            cancellationToken).ConfigureAwait(false);
-        if (added == 0)
-        {
-            throw new DirectoryConflictException($"list {normalized} already exists");
-        }
+                throw new DirectoryConflictException($"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
+            }
 
-        return (await FindListAsync(normalized, cancellationToken).ConfigureAwait(false))!;
+            if (await ExistsAsync(connection, transaction, "SELECT 1 FROM mailboxes WHERE address = @value;", normalized, cancellationToken).ConfigureAwait(false))
+            {
+                throw new DirectoryConflictException($"{normalized} is already a mailbox");
+            }
+
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO lists (address, policy, created_utc) VALUES (@address, @policy, now()) ON CONFLICT (address) DO NOTHING;",
+                connection,
+                transaction);
+            insert.Parameters.AddWithValue("address", normalized);
+            insert.Parameters.AddWithValue("policy", policy.ToString());
+            return await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0
+                ? true
+                : throw new DirectoryConflictException($"list {normalized} already exists");
+        }, cancellationToken).ConfigureAwait(false);
+
+        return await FindListAsync(normalized, cancellationToken).ConfigureAwait(false)
+            ?? throw new DirectoryConflictException($"list {normalized} was removed while it was added");
     }
 
     public async Task<bool> RemoveListAsync(string address, CancellationToken cancellationToken)
@@ -63,23 +64,32 @@ public sealed partial class PostgresMailStore
     public Task<bool> SetListSenderAsync(string list, string sender, bool add, CancellationToken cancellationToken) =>
         SetListAddressAsync("list_senders", list, sender, add, cancellationToken);
 
-    private async Task<bool> SetListAddressAsync(string table, string list, string address, bool add, CancellationToken cancellationToken)
+    private Task<bool> SetListAddressAsync(string table, string list, string address, bool add, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(list);
         var normalized = NormalizeAddress(address, out _);
-        var found = await FindListAsync(list, cancellationToken).ConfigureAwait(false)
-            ?? throw new DirectoryConflictException($"no such list: {Normalize(list)}");
-        return await ExecuteAsync(
-            "changing a list",
-            add
-                ? $"INSERT INTO {table} (list_id, address) VALUES (@list, @address) ON CONFLICT DO NOTHING;"
-                : $"DELETE FROM {table} WHERE list_id = @list AND address = @address;",
-            p =>
+        var listAddress = Normalize(list);
+        return InTransactionAsync("changing a list", async (connection, transaction) =>
+        {
+            // FOR SHARE: a removal of the list on another node waits for this, rather than this
+            // failing on the foreign key half-way.
+            await using var find = new NpgsqlCommand("SELECT id FROM lists WHERE address = @list FOR SHARE;", connection, transaction);
+            find.Parameters.AddWithValue("list", listAddress);
+            if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long listId)
             {
-                p.AddWithValue("list", found.Id);
-                p.AddWithValue("address", normalized);
-            },
-            cancellationToken).ConfigureAwait(false) > 0;
+                throw new DirectoryConflictException($"no such list: {listAddress}");
+            }
+
+            await using var change = new NpgsqlCommand(
+                add
+                    ? $"INSERT INTO {table} (list_id, address) VALUES (@list, @address) ON CONFLICT DO NOTHING;"
+                    : $"DELETE FROM {table} WHERE list_id = @list AND address = @address;",
+                connection,
+                transaction);
+            change.Parameters.AddWithValue("list", listId);
+            change.Parameters.AddWithValue("address", normalized);
+            return await change.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }, cancellationToken);
     }
 
     /// <summary>Lists with their members and senders, in one query (array_agg), so a list is read as of one moment.</summary>

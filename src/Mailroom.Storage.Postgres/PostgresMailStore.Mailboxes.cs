@@ -126,25 +126,31 @@ public sealed partial class PostgresMailStore
         }, cancellationToken);
     }
 
-    public async Task<MailboxRef> AddSharedMailboxAsync(string address, CancellationToken cancellationToken)
+    public Task<MailboxRef> AddSharedMailboxAsync(string address, CancellationToken cancellationToken)
     {
         var normalized = NormalizeAddress(address, out var domain);
-        if (!await IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
+        return InTransactionAsync("adding a shared mailbox", async (connection, transaction) =>
         {
-            throw new DirectoryConflictException($"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
-        }
+            await LockAddressAsync(connection, transaction, normalized, cancellationToken).ConfigureAwait(false);
+            if (!await ExistsAsync(connection, transaction, "SELECT 1 FROM domains WHERE name = @value;", domain, cancellationToken).ConfigureAwait(false))
+            {
+                throw new DirectoryConflictException($"domain {domain} is not a local domain; add it with `mailroom domain add {domain}`");
+            }
 
-        if (await FindMailboxAsync(normalized, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw new DirectoryConflictException($"{normalized} is already a mailbox");
-        }
+            if (await ExistsAsync(connection, transaction, "SELECT 1 FROM lists WHERE address = @value;", normalized, cancellationToken).ConfigureAwait(false))
+            {
+                throw new DirectoryConflictException($"{normalized} is a mailing list");
+            }
 
-        if (await FindListAsync(normalized, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw new DirectoryConflictException($"{normalized} is a mailing list");
-        }
-
-        return await EnsureSystemMailboxAsync(normalized, cancellationToken).ConfigureAwait(false);
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO mailboxes (address, name, account_id) VALUES (@address, @name, NULL) ON CONFLICT (address) DO NOTHING RETURNING id, address, name;",
+                connection,
+                transaction);
+            insert.Parameters.AddWithValue("address", normalized);
+            insert.Parameters.AddWithValue("name", InboxName);
+            var rows = await ReadAllAsync(insert, ReadMailbox, cancellationToken).ConfigureAwait(false);
+            return rows.Count > 0 ? rows[0] : throw new DirectoryConflictException($"{normalized} is already a mailbox");
+        }, cancellationToken);
     }
 
     public Task<bool> RemoveSharedMailboxAsync(string address, CancellationToken cancellationToken)

@@ -24,8 +24,8 @@ public sealed partial class PostgresMailStore : IMailStore
     /// <summary>The connection pool's size per node unless the connection string sets <c>Maximum Pool Size</c>.</summary>
     public const int DefaultMaxPoolSize = 25;
 
-    /// <summary>A spool file this old is left over from a crash: no delivery takes that long.</summary>
-    internal static readonly TimeSpan OrphanGracePeriod = TimeSpan.FromMinutes(15);
+    /// <summary>The first key of the advisory locks on addresses (<see cref="LockAddressAsync"/>); the schema's lock is of the one-key kind.</summary>
+    private const int AddressLockSpace = 0x4D52;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
@@ -229,6 +229,27 @@ public sealed partial class PostgresMailStore : IMailStore
         });
     }
 
+    /// <summary>
+    /// Serialises, until the transaction ends, every change that gives <paramref name="address"/>
+    /// a meaning (an account, a list, a shared mailbox), on every node: each checks that the
+    /// address is none of the others, and under READ COMMITTED two such checks on two nodes
+    /// would both pass without it.
+    /// </summary>
+    internal static async Task LockAddressAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string address, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AddressLockSpace}, hashtext(@address));", connection, transaction);
+        command.Parameters.AddWithValue("address", address);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when the query finds a row.</summary>
+    internal static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string value, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.AddWithValue("value", value);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
     /// <summary>One statement on a connection of its own; how many rows it changed.</summary>
     internal Task<int> ExecuteAsync(string operation, string sql, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
     {
@@ -280,15 +301,27 @@ public sealed partial class PostgresMailStore : IMailStore
 
     internal void Release(string messageId) => _inFlight.TryRemove(messageId, out _);
 
-    /// <summary>Removes spool files a crash left behind (<see cref="OrphanGracePeriod"/> old).</summary>
+    /// <summary>
+    /// Removes spool files a crash left behind. A delivery in progress holds its file open with
+    /// FileShare.None (a lock on Unix too), so a file that opens that way belongs to no delivery,
+    /// however young: a node restarted at once after a crash clears its spool at once, and an
+    /// admin command opening the store beside a running server leaves the server's files alone.
+    /// </summary>
     private void SweepSpool()
     {
-        var cutoff = DateTime.UtcNow - OrphanGracePeriod;
         foreach (var file in new DirectoryInfo(SpoolDirectory).EnumerateFiles("*.spool"))
         {
-            if (file.LastWriteTimeUtc <= cutoff)
+            try
             {
+                using (new FileStream(file.FullName, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                }
+
                 file.Delete();
+            }
+            catch (IOException)
+            {
+                // In use by a delivery (or gone meanwhile).
             }
         }
     }

@@ -13,9 +13,6 @@ internal static class StorageFaults
 {
     private const int SqliteFull = 13;
     private const int SqliteConstraint = 19;
-    private const int Enospc = 28;
-    private const int WindowsDiskFull = unchecked((int)0x80070070);
-    private const int WindowsHandleDiskFull = unchecked((int)0x80070027);
 
     public static bool IsUniqueViolation(SqliteException exception) =>
         exception.SqliteErrorCode == SqliteConstraint;
@@ -29,7 +26,7 @@ internal static class StorageFaults
         {
             IsFull = (sqlite.SqliteErrorCode & 0xFF) == SqliteFull,
         },
-        IOException io => new StorageException($"{operation}: {io.Message}", io) { IsFull = IsDiskFull(io) },
+        IOException io => new StorageException($"{operation}: {io.Message}", io) { IsFull = DiskFull.Is(io) },
         _ => new StorageException($"{operation}: {exception.Message}", exception),
     };
 
@@ -56,11 +53,4 @@ internal static class StorageFaults
             throw Translate(exception, operation);
         }
     }
-
-    // .NET on Unix reports an unmapped errno as the IOException's HResult (ENOSPC is 28 on Linux
-    // and macOS); Windows uses ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL.
-    private static bool IsDiskFull(IOException exception) =>
-        exception.HResult is Enospc or WindowsDiskFull or WindowsHandleDiskFull
-        || exception.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase)
-        || exception.Message.Contains("not enough space on the disk", StringComparison.OrdinalIgnoreCase);
 }

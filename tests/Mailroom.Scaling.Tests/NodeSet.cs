@@ -124,23 +124,36 @@ internal sealed partial class NodeSet : IAsyncDisposable
         return match.Groups[1].Value;
     }
 
+    /// <summary>Every node stopped, the database dropped and the folder removed, whichever of them fails.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
         try
         {
-            await _cluster.DropDatabaseAsync(ConnectionString);
-        }
-        catch (Npgsql.NpgsqlException)
-        {
-            // The cluster of a fault test may be gone already; its folder goes with it.
-        }
+            foreach (var node in _nodes)
+            {
+                try
+                {
+                    await node.DisposeAsync();
+                }
+                catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Gone already; the others still go.
+                }
+            }
 
-        Directory.Delete(Folder, recursive: true);
+            try
+            {
+                await _cluster.DropDatabaseAsync(ConnectionString);
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+                // The cluster of a fault test may be gone already; its folder goes with it.
+            }
+        }
+        finally
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
     }
 
     [GeneratedRegex(@"queued as (\S+)")]

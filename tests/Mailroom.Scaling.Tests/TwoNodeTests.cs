@@ -53,8 +53,14 @@ public sealed class TwoNodeTests(PostgresFixture fixture)
         }
         finally
         {
-            await cluster.DropDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
+            try
+            {
+                await cluster.DropDatabaseAsync(connectionString);
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
     }
 

@@ -99,4 +99,23 @@ public sealed class PostgresBodyTests(PostgresFixture fixture) : IAsyncLifetime
 
     private string[] SpoolFiles() =>
         Directory.Exists(_store.SpoolDirectory) ? Directory.GetFiles(_store.SpoolDirectory, "*.spool") : [];
+    [Fact]
+    public async Task Opening_the_store_clears_spool_files_no_delivery_holds_and_leaves_one_in_use()
+    {
+        var alice = await AddUserAsync(_store, "alice@example.com");
+        var envelope = Envelope(alice);
+        await using var inFlight = await _store.BeginMessageAsync(envelope, Token);
+        await WriteInPiecesAsync(inFlight, Body(Large));
+        var held = Assert.Single(SpoolFiles());
+        var leftOver = Path.Combine(_store.SpoolDirectory, "01LEFTBYACRASH-0.spool");
+        await File.WriteAllTextAsync(leftOver, "a delivery's body, its node killed a second ago", Token);
+
+        // As an admin command opening the store beside the running server, or the node restarting.
+        await (await _database.OpenStoreAsync()).DisposeAsync();
+
+        Assert.False(File.Exists(leftOver));
+        Assert.Equal(held, Assert.Single(SpoolFiles()));
+        await inFlight.CommitAsync(Token);
+        Assert.Equal(Large, (await ReadAllAsync(_store, envelope.MessageId)).Length);
+    }
 }

@@ -153,4 +153,40 @@ public sealed class PostgresNodesTests(PostgresFixture fixture) : IAsyncLifetime
             "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id);"));
         Assert.Equal(0L, await _database.CountStoredBodiesAsync());
     }
+    [Fact]
+    public async Task An_address_added_at_once_as_an_account_on_one_node_and_a_list_or_shared_mailbox_on_the_other_becomes_one_of_them()
+    {
+        await _nodeA.AddDomainAsync("example.com", Token);
+        for (var i = 0; i < 30; i++)
+        {
+            var address = $"x{i}@example.com";
+            using var start = new SemaphoreSlim(0, 3);
+            var attempts = new Func<Task>[]
+            {
+                () => _nodeA.AddAccountAsync(address, "$test$hash", Token),
+                () => _nodeB.AddListAsync(address, PostingPolicy.Anyone, Token),
+                () => _nodeB.AddSharedMailboxAsync(address, Token),
+            }.Select(add => Task.Run(
+                async () =>
+                {
+                    await start.WaitAsync(Token);
+                    try
+                    {
+                        await add();
+                        return true;
+                    }
+                    catch (DirectoryConflictException)
+                    {
+                        return false;
+                    }
+                },
+                Token)).ToList();
+            start.Release(3);
+
+            Assert.Equal(1, (await Task.WhenAll(attempts)).Count(added => added));
+            var isList = await _nodeA.FindListAsync(address, Token) is not null;
+            var isMailbox = await _nodeA.FindMailboxAsync(address, Token) is not null;
+            Assert.True(isList ^ isMailbox, $"{address}: list {isList}, mailbox {isMailbox}");
+        }
+    }
 }

@@ -124,7 +124,7 @@ public sealed record StoreSettings(StoreProvider Provider, string DataDirectory,
             json.WriteString(nameof(Provider), Provider.ToString().ToLowerInvariant());
             if (ConnectionString is not null)
             {
-                var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Password = null };
+                var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Password = null, SslPassword = null };
                 json.WriteString(nameof(ConnectionString), builder.ConnectionString);
             }
 

@@ -464,7 +464,6 @@ public sealed partial class SmtpSession : IAsyncDisposable
         Reply(ReplyCatalogue.AuthFailed);
     }
 
-    /// <summary>Every password-checking slot stayed busy: a temporary failure, counted against nobody.</summary>
     /// <summary>
     /// The store could not be asked (the database is down): RFC 4954 6, "454 4.7.0 Temporary
     /// authentication failure: This response to the AUTH command indicates that the
@@ -477,6 +476,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         LoginBusy(user, mechanism);
     }
 
+    /// <summary>Every password-checking slot stayed busy: a temporary failure, counted against nobody.</summary>
     internal void LoginBusy(string user, string mechanism)
     {
         Services.Logins.CancelAttempt(Connection.Remote.Address, user);
