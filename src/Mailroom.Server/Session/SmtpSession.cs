@@ -467,11 +467,13 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// <summary>
     /// The store could not be asked (the database is down): RFC 4954 6, "454 4.7.0 Temporary
     /// authentication failure: This response to the AUTH command indicates that the
-    /// authentication failed due to a temporary server failure." Not a failed attempt: the
-    /// throttle gives it back, and the session stays open for a retry.
+    /// authentication failed due to a temporary server failure." Not a failed attempt for the
+    /// throttle, which gives it back; it counts toward the session's own limit, so one client
+    /// cannot keep retrying on one connection while each try waits for the database.
     /// </summary>
     internal void LoginStoreFailed(StorageException ex, string user, string mechanism)
     {
+        _authFailures++;
         Log.StorageFailed(Logger, ex, Connection.SessionId);
         LoginBusy(user, mechanism);
     }
