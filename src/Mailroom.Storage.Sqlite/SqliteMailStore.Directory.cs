@@ -270,24 +270,7 @@ public sealed partial class SqliteMailStore
         }).ConfigureAwait(false);
     }
 
-    private static string NormalizeDomain(string domain)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(domain);
-        return Normalize(domain);
-    }
+    private static string NormalizeDomain(string domain) => StoredAddress.Domain(domain);
 
-    /// <summary>local-part@domain (RFC 5321 4.1.2 Mailbox); the domain is after the last '@', since a quoted local part may hold one.</summary>
-    private static string NormalizeAddress(string address, out string domain)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        var normalized = Normalize(address);
-        var at = normalized.LastIndexOf('@');
-        if (at <= 0 || at == normalized.Length - 1)
-        {
-            throw new ArgumentException($"'{address}' is not an address of the form local-part@domain.", nameof(address));
-        }
-
-        domain = normalized[(at + 1)..];
-        return normalized;
-    }
+    private static string NormalizeAddress(string address, out string domain) => StoredAddress.Mailbox(address, out domain);
 }

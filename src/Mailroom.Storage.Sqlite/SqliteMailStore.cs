@@ -259,5 +259,5 @@ public sealed partial class SqliteMailStore : IMailStore
         }
     }
 
-    private static string Normalize(string value) => value.ToLowerInvariant();
+    private static string Normalize(string value) => StoredAddress.Normalize(value);
 }

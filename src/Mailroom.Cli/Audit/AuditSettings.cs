@@ -141,19 +141,8 @@ public sealed record AuditSettings(
     /// <summary>Writes <see cref="ServerSettingsFile"/> (readable by the owner only; it names key files, never keys).</summary>
     public void WriteServerSettings(string dataDirectory)
     {
-        var path = ServerSettingsFile(dataDirectory);
-        var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
+        SettingsFile.Write(ServerSettingsFile(dataDirectory), "Written by mailroom serve at each start: the audit settings it runs with, for the admin commands and mailroom audit.", json =>
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("//", "Written by mailroom serve at each start: the audit settings it runs with, for the admin commands and mailroom audit.");
             json.WriteStartObject("Audit");
             json.WriteBoolean(nameof(Enabled), Enabled);
             json.WriteString(nameof(Folder), Folder);
@@ -178,10 +167,7 @@ public sealed record AuditSettings(
             json.WriteString(nameof(FlushInterval), FlushInterval.ToString("c", CultureInfo.InvariantCulture));
             json.WriteString(nameof(OnFailure), OnFailure.ToString());
             json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        });
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"audit {(Enabled ? "on" : "off")} in {Folder}, node {Node}, cipher {Cipher}");

@@ -107,19 +107,8 @@ public sealed record StoreSettings(StoreProvider Provider, string DataDirectory,
     /// </summary>
     public void WriteServerSettings()
     {
-        var path = Path.Combine(DataDirectory, SettingsFileName);
-        var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
+        SettingsFile.Write(Path.Combine(DataDirectory, SettingsFileName), "Written by mailroom serve at each start: the store it runs on, for the admin commands. Never a password.", json =>
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("//", "Written by mailroom serve at each start: the store it runs on, for the admin commands. Never a password.");
             json.WriteStartObject("Store");
             json.WriteString(nameof(Provider), Provider.ToString().ToLowerInvariant());
             if (ConnectionString is not null)
@@ -134,10 +123,7 @@ public sealed record StoreSettings(StoreProvider Provider, string DataDirectory,
             }
 
             json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        });
     }
 
     private PostgresStoreOptions PostgresOptions() => new()
