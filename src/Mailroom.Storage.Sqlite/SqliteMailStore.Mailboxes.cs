@@ -128,7 +128,8 @@ public sealed partial class SqliteMailStore
                 return value;
             }, cancellationToken).ConfigureAwait(false);
 
-            foreach (var body in orphanedBodies)
+            // An inline body ('' for a path) went with its row.
+            foreach (var body in orphanedBodies.Where(b => b.Length > 0))
             {
                 File.Delete(_bodies.FullPath(body));
             }

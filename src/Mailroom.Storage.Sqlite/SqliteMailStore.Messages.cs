@@ -26,20 +26,17 @@ public sealed partial class SqliteMailStore
         return StorageFaults.RunAsync("starting a message", () =>
         {
             var finalPath = _bodies.FullPath(relativePath);
-            var tempPath = _bodies.TempPath(id);
             if (File.Exists(finalPath))
             {
                 throw new DirectoryConflictException($"message {id} already exists");
             }
 
-            try
+            if (!TryClaim(id))
             {
-                return Task.FromResult<IMessageWriter>(SqliteMessageWriter.Create(this, envelope, relativePath, tempPath, finalPath));
+                throw new DirectoryConflictException($"message {id} is already being delivered");
             }
-            catch (IOException exception) when (File.Exists(tempPath))
-            {
-                throw new DirectoryConflictException($"message {id} is already being delivered", exception);
-            }
+
+            return Task.FromResult<IMessageWriter>(new SqliteMessageWriter(this, envelope, relativePath, _bodies.TempPath(id), finalPath));
         });
     }
 
@@ -78,70 +75,34 @@ public sealed partial class SqliteMailStore
         ArgumentNullException.ThrowIfNull(messageId);
         return StorageFaults.RunAsync("opening a message", async () =>
         {
-            var paths = await QueryAsync(
+            var rows = await QueryAsync(
                 "opening a message",
-                "SELECT body_path FROM messages WHERE id = $id;",
+                "SELECT m.body_path, b.body FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id WHERE m.id = $id;",
                 c => c.Parameters.AddWithValue("$id", messageId),
-                static r => r.GetString(0),
+                static r => (Path: r.GetString(0), Inline: r.IsDBNull(1) ? null : (byte[])r.GetValue(1)),
                 cancellationToken).ConfigureAwait(false);
-            if (paths.Count == 0)
+            if (rows.Count == 0)
             {
                 return null;
             }
 
+            var (path, inline) = rows[0];
+            if (path.Length == 0)
+            {
+                return inline is null
+                    ? throw new StorageException($"opening a message: message {messageId} has no body row")
+                    : (Stream?)new MemoryStream(inline, writable: false);
+            }
+
             // A row without its file is damage, not "no such message": FileNotFoundException
             // becomes a StorageException.
-            return (Stream?)new FileStream(
-                _bodies.FullPath(paths[0]),
+            return new FileStream(
+                _bodies.FullPath(path),
                 FileMode.Open,
                 FileAccess.Read,
                 FileShare.Read | FileShare.Delete,
                 64 * 1024,
                 useAsync: true);
         });
-    }
-
-    /// <summary>
-    /// The commit point of a delivery: the messages row and one deliveries row per recipient in
-    /// one transaction. The body file and its final name are already durable when this runs.
-    /// </summary>
-    internal Task RecordMessageAsync(MessageEnvelope envelope, string relativePath, long size, string? subject, CancellationToken cancellationToken)
-    {
-        return WriteAsync("recording a message", async connection =>
-        {
-            using var transaction = connection.BeginTransaction(deferred: false);
-            using var message = connection.CreateCommand();
-            message.Transaction = transaction;
-            message.CommandText = """
-                INSERT INTO messages (id, sender, received_utc, size, subject, body_path)
-                VALUES ($id, $sender, $received, $size, $subject, $path);
-                """;
-            message.Parameters.AddWithValue("$id", envelope.MessageId);
-            message.Parameters.AddWithValue("$sender", envelope.Sender);
-            message.Parameters.AddWithValue("$received", Time.Format(envelope.ReceivedUtc));
-            message.Parameters.AddWithValue("$size", size);
-            message.Parameters.AddWithValue("$subject", (object?)subject ?? DBNull.Value);
-            message.Parameters.AddWithValue("$path", relativePath);
-            await message.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
-            using var delivery = connection.CreateCommand();
-            delivery.Transaction = transaction;
-            delivery.CommandText = """
-                INSERT OR IGNORE INTO deliveries (message_id, mailbox_id, recipient)
-                VALUES ($id, $mailbox, $recipient);
-                """;
-            delivery.Parameters.AddWithValue("$id", envelope.MessageId);
-            var mailbox = delivery.Parameters.Add("$mailbox", Microsoft.Data.Sqlite.SqliteType.Integer);
-            var recipient = delivery.Parameters.Add("$recipient", Microsoft.Data.Sqlite.SqliteType.Text);
-            foreach (var to in envelope.Recipients)
-            {
-                mailbox.Value = to.Mailbox.Id;
-                recipient.Value = Normalize(to.Address);
-                await delivery.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            transaction.Commit();
-            CommitRecorder?.Record(CommitStep.RowCommitted, envelope.MessageId);
-        }, cancellationToken);
     }
 }

@@ -33,6 +33,7 @@ public sealed partial class SqliteMailStore : IMailStore
     /// and a SemaphoreSlim whose wait handle is never used holds no OS resource.
     /// </summary>
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private int _writesInside;
     private int _peakWritesInside;
     private int _disposed;
@@ -42,7 +43,21 @@ public sealed partial class SqliteMailStore : IMailStore
         DataDirectory = dataDirectory;
         _connectionString = connectionString;
         _bodies = new BodyFiles(dataDirectory);
+        GroupCommit = new GroupCommit(this);
     }
+
+    /// <summary>
+    /// Bodies up to this size are stored in the database (<c>message_bodies</c>) and commit in a
+    /// group with other deliveries; larger ones are files. 128 KiB keeps every common message,
+    /// up to a small attachment, in the group commit, while a large body still streams to disk
+    /// without being held in memory.
+    /// </summary>
+    public const int DefaultInlineBodyLimit = 128 * 1024;
+
+    /// <summary>The inline limit in force; tests of the file path set 0.</summary>
+    internal int InlineBodyLimit { get; set; } = DefaultInlineBodyLimit;
+
+    internal GroupCommit GroupCommit { get; }
 
     public string DataDirectory { get; }
 
@@ -131,18 +146,24 @@ public sealed partial class SqliteMailStore : IMailStore
     /// <summary>What opening this store did to its schema.</summary>
     public SchemaMigration? Migration { get; private set; }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            // Deliveries already queued still commit.
+            await GroupCommit.CompleteAsync().ConfigureAwait(false);
+
             // Closes the pooled connections of this database only; other stores in the process
             // keep theirs. The last close checkpoints the WAL into the database file.
             using var connection = new SqliteConnection(_connectionString);
             SqliteConnection.ClearPool(connection);
         }
-
-        return ValueTask.CompletedTask;
     }
+
+    /// <summary>Claims a message id for a delivery in progress in this store; false when one is already in flight.</summary>
+    internal bool TryClaim(string messageId) => _inFlight.TryAdd(messageId, 0);
+
+    internal void Release(string messageId) => _inFlight.TryRemove(messageId, out _);
 
     internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {

@@ -1,12 +1,16 @@
+using System.Buffers;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Storage.Sqlite;
 
 /// <summary>
-/// One delivery in progress: the body goes straight to <c>messages/tmp/&lt;id&gt;.eml</c>;
-/// <see cref="CommitAsync"/> makes the file durable, moves it to its final folder and then records
-/// the message and its deliveries in one transaction. Until that transaction commits the message
-/// is invisible; disposing without a commit deletes the file, wherever it is by then.
+/// One delivery in progress. A body up to the store's inline limit stays in memory and is stored
+/// as a row of <c>message_bodies</c>, in the same transaction as its message and deliveries; a
+/// larger one goes to <c>messages/tmp/&lt;id&gt;.eml</c> as it arrives, and
+/// <see cref="CommitAsync"/> makes that file durable and moves it to its final folder before the
+/// rows are recorded. Either way the rows commit through the store's group commit, and until
+/// they do the message is invisible; disposing without a commit deletes the file, wherever it
+/// is by then.
 /// </summary>
 internal sealed class SqliteMessageWriter : IMessageWriter
 {
@@ -15,44 +19,61 @@ internal sealed class SqliteMessageWriter : IMessageWriter
     private readonly string _relativePath;
     private readonly string _tempPath;
     private readonly string _finalPath;
+    private byte[]? _memory = ArrayPool<byte>.Shared.Rent(4096);
+    private int _memoryLength;
     private FileStream? _file;
     private bool _renamed;
     private bool _committed;
     private bool _disposed;
 
-    private SqliteMessageWriter(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string tempPath, string finalPath, FileStream file)
+    public SqliteMessageWriter(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string tempPath, string finalPath)
     {
         _store = store;
         _envelope = envelope;
         _relativePath = relativePath;
         _tempPath = tempPath;
         _finalPath = finalPath;
-        _file = file;
     }
 
     public string MessageId => _envelope.MessageId;
 
     public long Length { get; private set; }
 
-    public static SqliteMessageWriter Create(SqliteMailStore store, MessageEnvelope envelope, string relativePath, string tempPath, string finalPath)
-    {
-        // CreateNew: a second writer for an id in flight fails instead of sharing its file.
-        var file = store.OpenBodyFile(tempPath, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.Read,
-            BufferSize = 64 * 1024,
-            Options = FileOptions.Asynchronous,
-        });
-        return new SqliteMessageWriter(store, envelope, relativePath, tempPath, finalPath, file);
-    }
-
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var file = Open();
-        await StorageFaults.RunAsync("writing the message body", async () =>
-            await file.WriteAsync(data, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
+        {
+            throw new InvalidOperationException("The message was already committed, or its commit failed.");
+        }
+
+        if (_file is null && _memoryLength + data.Length <= _store.InlineBodyLimit)
+        {
+            Keep(data.Span);
+        }
+        else
+        {
+            await StorageFaults.RunAsync("writing the message body", async () =>
+            {
+                if (_file is null)
+                {
+                    // CreateNew: a file left at this name by anyone else is never shared.
+                    _file = _store.OpenBodyFile(_tempPath, new FileStreamOptions
+                    {
+                        Mode = FileMode.CreateNew,
+                        Access = FileAccess.Write,
+                        Share = FileShare.Read,
+                        BufferSize = 64 * 1024,
+                        Options = FileOptions.Asynchronous,
+                    });
+                    await _file.WriteAsync(_memory.AsMemory(0, _memoryLength), cancellationToken).ConfigureAwait(false);
+                    Release();
+                }
+
+                await _file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+
         Length += data.Length;
     }
 
@@ -60,33 +81,59 @@ internal sealed class SqliteMessageWriter : IMessageWriter
     /// RFC 5321 6.1: "When the receiver-SMTP accepts a piece of mail (by sending a "250 OK"
     /// message in response to DATA), it is accepting responsibility for delivering or relaying
     /// the message. ... It MUST NOT lose the message for frivolous reasons, such as because the
-    /// host later crashes". So nothing here returns before file, name and rows are on disk, in
-    /// this order: file data, rename, directories, database row. After a crash at any point
-    /// either the row is missing (the message was never accepted) or the row, the name and the
-    /// whole file are all on disk.
+    /// host later crashes". So nothing here returns before the body and the rows are on disk.
+    /// An inline body commits in the rows' own transaction. A file body is made durable first,
+    /// in this order: file data, rename, directories; then the rows. After a crash at any point
+    /// either the row is missing (the message was never accepted) or the row and the whole body
+    /// are on disk.
     /// </remarks>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
-        var file = Open();
-        await StorageFaults.RunAsync("storing the message body", async () =>
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
         {
-            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
-            _store.CommitRecorder?.Record(CommitStep.BodySynced, _tempPath);
-            await file.DisposeAsync().ConfigureAwait(false);
-            _file = null;
-        }).ConfigureAwait(false);
+            throw new InvalidOperationException("The message was already committed, or its commit failed.");
+        }
 
-        var subject = await SubjectReader.ReadAsync(_tempPath, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        await StorageFaults.RunAsync("storing the message body", () =>
+        PendingDelivery delivery;
+        if (_file is null)
         {
-            Publish();
-            return Task.CompletedTask;
-        }).ConfigureAwait(false);
+            var body = _memory.AsSpan(0, _memoryLength).ToArray();
+            delivery = new PendingDelivery(_envelope, string.Empty, body, Length, SubjectReader.Read(body, truncated: false));
+        }
+        else
+        {
+            var file = _file;
+            await StorageFaults.RunAsync("storing the message body", async () =>
+            {
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+                _store.CommitRecorder?.Record(CommitStep.BodySynced, _tempPath);
+                await file.DisposeAsync().ConfigureAwait(false);
+                _file = null;
+            }).ConfigureAwait(false);
 
-        await _store.RecordMessageAsync(_envelope, _relativePath, Length, subject, cancellationToken).ConfigureAwait(false);
+            var subject = await SubjectReader.ReadAsync(_tempPath, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            await StorageFaults.RunAsync("storing the message body", () =>
+            {
+                Publish();
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+            delivery = new PendingDelivery(_envelope, _relativePath, null, Length, subject);
+        }
+
+        // From here the rows may commit whatever happens to this call: it waits for the outcome.
         _committed = true;
+        try
+        {
+            await _store.GroupCommit.CommitAsync(delivery).ConfigureAwait(false);
+        }
+        catch
+        {
+            _committed = false;
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -97,6 +144,8 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         }
 
         _disposed = true;
+        _store.Release(_envelope.MessageId);
+        Release();
         try
         {
             if (_file is not null)
@@ -117,6 +166,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
                 try
                 {
                     // After the rename the final file is ours: the move refuses to replace a file.
+                    // An inline body never had a file; deleting a missing one is no error.
                     File.Delete(_renamed ? _finalPath : _tempPath);
                 }
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -124,6 +174,31 @@ internal sealed class SqliteMessageWriter : IMessageWriter
                     // Not visible without its row. A file left in tmp/ goes at the sweep of a later open.
                 }
             }
+        }
+    }
+
+    private void Keep(ReadOnlySpan<byte> data)
+    {
+        var needed = _memoryLength + data.Length;
+        if (_memory!.Length < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _memory.Length * 2));
+            _memory.AsSpan(0, _memoryLength).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_memory);
+            _memory = larger;
+        }
+
+        data.CopyTo(_memory.AsSpan(_memoryLength));
+        _memoryLength = needed;
+    }
+
+    private void Release()
+    {
+        if (_memory is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_memory);
+            _memory = null;
+            _memoryLength = 0;
         }
     }
 
@@ -161,11 +236,5 @@ internal sealed class SqliteMessageWriter : IMessageWriter
     {
         DirectorySync.Sync(directory);
         _store.CommitRecorder?.Record(CommitStep.DirectorySynced, directory);
-    }
-
-    private FileStream Open()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _file ?? throw new InvalidOperationException("The message was already committed, or its commit failed.");
     }
 }

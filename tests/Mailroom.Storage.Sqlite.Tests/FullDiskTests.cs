@@ -20,10 +20,10 @@ public sealed class FullDiskTests : TempStore
         };
         var envelope = new MessageEnvelope(MessageIds.New(), "s@example.net", [new EnvelopeRecipient(mailbox, "a@example.com")], DateTimeOffset.UtcNow);
         var writer = await Store.BeginMessageAsync(envelope, CancellationToken.None);
-        var tmp = Assert.Single(Directory.GetFiles(Path.Combine(MessagesDirectory, "tmp")));
 
         // Small writes sit in the buffer; the first that must reach the disk fails.
         await writer.WriteAsync(new byte[10], CancellationToken.None);
+        var tmp = Assert.Single(Directory.GetFiles(Path.Combine(MessagesDirectory, "tmp")));
         var ex = await Assert.ThrowsAsync<StorageException>(async () => await writer.WriteAsync(new byte[256 * 1024], CancellationToken.None));
         Assert.True(ex.IsFull, ex.ToString());
 

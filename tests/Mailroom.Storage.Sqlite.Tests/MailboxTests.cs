@@ -57,6 +57,7 @@ public sealed class MailboxTests : TempStore
             connection.Open();
             using var downgrade = connection.CreateCommand();
             downgrade.CommandText = """
+                DROP TABLE message_bodies;
                 DROP TABLE list_senders;
                 DROP TABLE list_members;
                 DROP TABLE lists;

@@ -57,6 +57,7 @@ internal sealed class SqliteTempFolder
     public async Task<IMailStore> OpenAsync() => await SqliteMailStore.OpenAsync(_path, CancellationToken.None);
 
     /// <summary>Committed bodies: <c>messages/&lt;xx&gt;/&lt;id&gt;.eml</c>, not deliveries in progress in <c>messages/tmp</c>.</summary>
+    /// <summary>Body files outside tmp/, plus bodies kept in the database (small ones, inline).</summary>
     public long CountBodies()
     {
         var messages = Path.Combine(_path, "messages");
@@ -66,8 +67,13 @@ internal sealed class SqliteTempFolder
         }
 
         var temp = Path.Combine(messages, "tmp") + Path.DirectorySeparatorChar;
-        return Directory.EnumerateFiles(messages, "*.eml", SearchOption.AllDirectories)
+        var files = Directory.EnumerateFiles(messages, "*.eml", SearchOption.AllDirectories)
             .LongCount(file => !file.StartsWith(temp, StringComparison.Ordinal));
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_path, SqliteMailStore.DatabaseFileName)};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM message_bodies;";
+        return files + (long)command.ExecuteScalar()!;
     }
 
     public ValueTask DeleteAsync()

@@ -3,7 +3,11 @@ using Mailroom.Core.Storage;
 
 namespace Mailroom.Storage.Sqlite.Tests;
 
-/// <summary>A real SQLite store in a fresh temporary folder, deleted afterwards.</summary>
+/// <summary>
+/// A real SQLite store in a fresh temporary folder, deleted afterwards. Every body is a file here
+/// (the inline limit is 0), as these tests are about files, folders and fsync order; the
+/// contract suite and <see cref="InlineBodyTests"/> cover bodies kept in the database.
+/// </summary>
 public abstract class TempStore : IAsyncLifetime
 {
     protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "mailroom-store-test-" + Guid.NewGuid().ToString("N"));
@@ -15,7 +19,11 @@ public abstract class TempStore : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Store = await SqliteMailStore.OpenAsync(DataDirectory, CancellationToken.None);
+        Store.InlineBodyLimit = InlineBodyLimit;
     }
+
+    /// <summary>The store's inline limit in these tests: 0, every body a file.</summary>
+    protected virtual int InlineBodyLimit => 0;
 
     public async ValueTask DisposeAsync()
     {
@@ -30,6 +38,7 @@ public abstract class TempStore : IAsyncLifetime
     {
         await Store.DisposeAsync();
         Store = await SqliteMailStore.OpenAsync(DataDirectory, CancellationToken.None);
+        Store.InlineBodyLimit = InlineBodyLimit;
     }
 
     protected string[] BodyFiles() =>
@@ -57,5 +66,28 @@ public abstract class TempStore : IAsyncLifetime
         await writer.WriteAsync(body, CancellationToken.None);
         await writer.CommitAsync(CancellationToken.None);
         return id;
+    }
+    /// <summary>Holds SQLite's write lock from a connection of its own, as another process would, until disposed.</summary>
+    protected WriteLock HoldWriteLock() =>
+        new(Path.Combine(DataDirectory, SqliteMailStore.DatabaseFileName));
+
+    /// <summary>A connection of its own, as another process would have, in a write transaction until disposed.</summary>
+    protected sealed class WriteLock : IDisposable
+    {
+        private readonly Microsoft.Data.Sqlite.SqliteConnection _connection;
+        private readonly Microsoft.Data.Sqlite.SqliteTransaction _transaction;
+
+        public WriteLock(string database)
+        {
+            _connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
+            _connection.Open();
+            _transaction = _connection.BeginTransaction(deferred: false);
+        }
+
+        public void Dispose()
+        {
+            _transaction.Dispose();
+            _connection.Dispose();
+        }
     }
 }

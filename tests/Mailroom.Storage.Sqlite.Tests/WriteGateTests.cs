@@ -62,29 +62,6 @@ public sealed class WriteGateTests : TempStore
         Assert.Equal("abuse", (await Store.EnsureSystemMailboxAsync("abuse", None)).Address);
     }
 
-    private WriteLock HoldWriteLock() =>
-        new(Path.Combine(DataDirectory, SqliteMailStore.DatabaseFileName));
-
-    /// <summary>A connection of its own, as another process would have, in a write transaction until disposed.</summary>
-    private sealed class WriteLock : IDisposable
-    {
-        private readonly SqliteConnection _connection;
-        private readonly SqliteTransaction _transaction;
-
-        public WriteLock(string database)
-        {
-            _connection = new SqliteConnection($"Data Source={database};Pooling=False");
-            _connection.Open();
-            _transaction = _connection.BeginTransaction(deferred: false);
-        }
-
-        public void Dispose()
-        {
-            _transaction.Dispose();
-            _connection.Dispose();
-        }
-    }
-
     /// <summary>Counts deliveries that synced <c>messages/tmp/</c>, their last step before the database.</summary>
     private sealed class ReadyCounter(string tempFolder, int expected) : ICommitRecorder
     {
