@@ -185,6 +185,10 @@ public class CommandParserTests
     [InlineData("")]
     [InlineData("MAILFROM:<a@b.c>")]
     [InlineData("GET / HTTP/1.1")]
+    [InlineData("NO\u0131P")] // dotless i: the verb is looked up from bytes, and no non-ASCII letter matches an ASCII one
+    [InlineData("\u017FTARTTLS")] // long s
+    [InlineData("NOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOP")] // longer than the stack copy of a verb
+    [InlineData("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9")]
     public void Unknown_verbs_are_500_5_5_1(string line)
     {
         var reply = Fails(line);
@@ -196,6 +200,8 @@ public class CommandParserTests
     [InlineData(new byte[] { (byte)'N', (byte)'O', (byte)'O', (byte)'P', 0 })]
     [InlineData(new byte[] { (byte)'N', (byte)'O', (byte)'O', (byte)'P', (byte)' ', (byte)'\r', (byte)'x' })]
     [InlineData(new byte[] { (byte)'N', (byte)'O', (byte)'O', (byte)'P', (byte)' ', 0xff, 0xfe })]
+    [InlineData(new byte[] { (byte)'D', (byte)'A', (byte)'T', (byte)'A', (byte)' ', 0xc0, 0xa0 })] // overlong space: invalid even where arguments are not decoded
+    [InlineData(new byte[] { (byte)'M', (byte)'A', (byte)'I', (byte)'L', 0xed, 0xa0, 0x80 })] // a surrogate
     public void Control_characters_and_invalid_utf8_are_500_5_5_2(byte[] line)
     {
         var result = CommandParser.Parse(line);
