@@ -23,6 +23,8 @@ public class ReplyWriterBenchmarks
 
     private readonly ArrayBufferWriter<byte> _output = new(4096);
 
+    private readonly SmtpReply _ehlo = ReplyCatalogue.EhloOk.WithLines([ReplyCatalogue.EhloOk.Format(HostName, "client.example.org").Lines[0], .. Keywords]);
+
     /// <summary>250 2.0.0 after a durable commit (MessageReception).</summary>
     [Benchmark]
     public int MessageAccepted()
@@ -57,6 +59,15 @@ public class ReplyWriterBenchmarks
         _output.ResetWrittenCount();
         var first = ReplyCatalogue.EhloOk.Format(HostName, "client.example.org").Lines[0];
         ReplyFormatter.Write(ReplyCatalogue.EhloOk.WithLines([first, .. Keywords]), _output);
+        return _output.WrittenCount;
+    }
+
+    /// <summary>The same EHLO reply built once: what the writer alone costs.</summary>
+    [Benchmark]
+    public int EhloWriteOnly()
+    {
+        _output.ResetWrittenCount();
+        ReplyFormatter.Write(_ehlo, _output);
         return _output.WrittenCount;
     }
 }
