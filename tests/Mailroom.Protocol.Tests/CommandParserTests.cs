@@ -56,6 +56,20 @@ public class CommandParserTests
         Assert.Equal(["1000", "8BITMIME"], mail.Parameters.Select(p => p.Value));
     }
 
+    [Fact]
+    public void Parameters_keep_the_client_spelling_and_a_line_past_512_octets_is_read_whole()
+    {
+        var padding = string.Join(' ', Enumerable.Range(0, 60).Select(i => $"X-P{i}=v{i}"));
+        var mail = Ok<MailCommand>($"MAIL FROM:<\"a b\"@d\u00e9.example> size=7 Body=8bitmime {padding}");
+
+        Assert.Equal("\"a b\"", mail.Sender!.LocalPart);
+        Assert.Equal("d\u00e9.example", mail.Sender.Domain);
+        Assert.Equal("<\"a b\"@d\u00e9.example>", mail.RawPath);
+        Assert.Equal(["size", "Body", "X-P0"], mail.Parameters.Take(3).Select(p => p.Keyword));
+        Assert.Equal(["7", "8bitmime", "v0"], mail.Parameters.Take(3).Select(p => p.Value));
+        Assert.Equal("v59", mail.Parameters[^1].Value);
+    }
+
     [Theory]
     [InlineData("MAIL FROM:<>")]
     [InlineData("mail from:<>")]

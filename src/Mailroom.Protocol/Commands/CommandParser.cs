@@ -220,16 +220,14 @@ public static class CommandParser
 
     /// <summary><c>mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF</c>.</summary>
     /// <remarks>
-    /// Allocates what the command carries: the path and parameters as strings (the handler keeps
-    /// the sender, the audit log the raw path), the mailbox and the command.
+    /// Allocates only what the command carries: the sender's local part and domain (the
+    /// transaction keeps them), the raw path (the audit log's), the parameters, and the command.
     /// </remarks>
-    private static CommandParseResult ParseMail(CommandInfo info, ReadOnlySpan<byte> args)
-    {
-        if (!TryStripPrefix(args, "FROM:"u8, out var rest))
-        {
-            return SyntaxError(info);
-        }
+    private static CommandParseResult ParseMail(CommandInfo info, ReadOnlySpan<byte> args) =>
+        TryStripPrefix(args, "FROM:"u8, out var rest) ? Decoded(info, rest, ParseMailPath) : SyntaxError(info);
 
+    private static CommandParseResult ParseMailPath(CommandInfo info, ReadOnlySpan<char> rest)
+    {
         var end = PathGrammar.TryParseReversePath(rest, 0, allowUtf8: true, out var sender);
         if (end < 0)
         {
@@ -237,19 +235,17 @@ public static class CommandParser
         }
 
         return TryParseParameters(rest, end, out var parameters)
-            ? CommandParseResult.Ok(new MailCommand(sender, rest[..end], parameters))
+            ? CommandParseResult.Ok(new MailCommand(sender, rest[..end].ToString(), parameters))
             : SyntaxError(info);
     }
 
     /// <summary><c>rcpt = "RCPT TO:" ( "&lt;Postmaster@" Domain "&gt;" / "&lt;Postmaster&gt;" / Forward-path ) [SP Rcpt-parameters] CRLF</c>.</summary>
-    /// <remarks>Allocates what the command carries, as MAIL does.</remarks>
-    private static CommandParseResult ParseRcpt(CommandInfo info, ReadOnlySpan<byte> args)
-    {
-        if (!TryStripPrefix(args, "TO:"u8, out var rest))
-        {
-            return SyntaxError(info);
-        }
+    /// <remarks>Allocates only what the command carries, as MAIL does.</remarks>
+    private static CommandParseResult ParseRcpt(CommandInfo info, ReadOnlySpan<byte> args) =>
+        TryStripPrefix(args, "TO:"u8, out var rest) ? Decoded(info, rest, ParseRcptPath) : SyntaxError(info);
 
+    private static CommandParseResult ParseRcptPath(CommandInfo info, ReadOnlySpan<char> rest)
+    {
         var end = PathGrammar.TryParseForwardPath(rest, 0, allowUtf8: true, out var recipient);
         if (end < 0 || recipient is null)
         {
@@ -257,8 +253,33 @@ public static class CommandParser
         }
 
         return TryParseParameters(rest, end, out var parameters)
-            ? CommandParseResult.Ok(new RcptCommand(recipient, rest[..end], parameters))
+            ? CommandParseResult.Ok(new RcptCommand(recipient, rest[..end].ToString(), parameters))
             : SyntaxError(info);
+    }
+
+    private delegate CommandParseResult PathParser(CommandInfo info, ReadOnlySpan<char> rest);
+
+    /// <summary>
+    /// Decodes the rest of a MAIL or RCPT line onto the stack (into a pooled array past a command
+    /// line's 512 octets), so the only strings made are the ones the command keeps. UTF-8 never
+    /// takes fewer octets than UTF-16 units, so the octet count bounds the characters.
+    /// </summary>
+    private static CommandParseResult Decoded(CommandInfo info, ReadOnlySpan<byte> octets, PathParser parse)
+    {
+        const int StackChars = 512;
+        char[]? rented = null;
+        var chars = octets.Length <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(octets.Length));
+        try
+        {
+            return parse(info, chars[..StrictUtf8.GetChars(octets, chars)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>
@@ -282,20 +303,20 @@ public static class CommandParser
     }
 
     /// <summary>
-    /// Takes "FROM:" or "TO:" case-insensitively and decodes what follows. A space after the colon
+    /// Takes "FROM:" or "TO:" case-insensitively. A space after the colon
     /// breaks RFC 5321 but is common among old clients, and accepting it harms nothing, so it is
     /// skipped. Comparing octets is comparing text here: no character outside ASCII equals an
     /// ASCII one without regard to case.
     /// </summary>
-    private static bool TryStripPrefix(ReadOnlySpan<byte> args, ReadOnlySpan<byte> prefix, out string rest)
+    private static bool TryStripPrefix(ReadOnlySpan<byte> args, ReadOnlySpan<byte> prefix, out ReadOnlySpan<byte> rest)
     {
-        rest = string.Empty;
+        rest = [];
         if (args.Length < prefix.Length || !Ascii.EqualsIgnoreCase(args[..prefix.Length], prefix))
         {
             return false;
         }
 
-        rest = StrictUtf8.GetString(args[prefix.Length..].TrimStart((byte)' '));
+        rest = args[prefix.Length..].TrimStart((byte)' ');
         return true;
     }
 
@@ -305,11 +326,10 @@ public static class CommandParser
     /// <c>esmtp-value = 1*(%d33-60 / %d62-126)</c>, with UTF-8 allowed by RFC 6531 3.3.
     /// Trailing spaces are tolerated.
     /// </summary>
-    public static bool TryParseParameters(string text, int start, out IReadOnlyList<EsmtpParameter> parameters)
+    public static bool TryParseParameters(ReadOnlySpan<char> text, int start, out IReadOnlyList<EsmtpParameter> parameters)
     {
-        ArgumentNullException.ThrowIfNull(text);
         parameters = [];
-        var rest = text.AsSpan(start).TrimEnd(' ');
+        var rest = text[start..].TrimEnd(' ');
         if (rest.Length == 0)
         {
             return true;
