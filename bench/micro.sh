@@ -7,7 +7,8 @@
 #   bench/micro.sh artifacts/micro --filter '*CommandParser*'
 #
 # Without --filter every benchmark runs (a few minutes on two cores). docs/PERFORMANCE.md takes
-# its micro-benchmark table from OUT_DIR/results/*-report-github.md, never typed by hand.
+# its micro-benchmark tables from OUT_DIR/micro-benchmarks.md (every report in one file, a
+# heading per class), never typed by hand.
 set -euo pipefail
 
 if [[ $# -lt 1 || "$1" == -* ]]; then
@@ -29,5 +30,15 @@ fi
 dotnet run -c Release --project "$root/bench/Mailroom.Microbench" -- \
   --job short --exporters github --artifacts "$out" "${filter[@]}" "$@"
 
-echo "Reports:"
-ls "$out"/results/*-report-github.md
+# One file with every table, for docs/PERFORMANCE.md to include as it is.
+summary="$out/micro-benchmarks.md"
+{
+  for report in "$out"/results/Mailroom.Microbench.*-report-github.md; do
+    name=${report##*/Mailroom.Microbench.}
+    echo "### ${name%-report-github.md}"
+    echo
+    cat "$report"
+    echo
+  done
+} > "$summary"
+echo "Reports: $out/results/*-report-github.md, all of them in $summary"
