@@ -56,6 +56,20 @@ public class CommandParserTests
         Assert.Equal(["1000", "8BITMIME"], mail.Parameters.Select(p => p.Value));
     }
 
+    [Fact]
+    public void Parameters_keep_the_client_spelling_and_a_line_past_512_octets_is_read_whole()
+    {
+        var padding = string.Join(' ', Enumerable.Range(0, 60).Select(i => $"X-P{i}=v{i}"));
+        var mail = Ok<MailCommand>($"MAIL FROM:<\"a b\"@d\u00e9.example> size=7 Body=8bitmime {padding}");
+
+        Assert.Equal("\"a b\"", mail.Sender!.LocalPart);
+        Assert.Equal("d\u00e9.example", mail.Sender.Domain);
+        Assert.Equal("<\"a b\"@d\u00e9.example>", mail.RawPath);
+        Assert.Equal(["size", "Body", "X-P0"], mail.Parameters.Take(3).Select(p => p.Keyword));
+        Assert.Equal(["7", "8bitmime", "v0"], mail.Parameters.Take(3).Select(p => p.Value));
+        Assert.Equal("v59", mail.Parameters[^1].Value);
+    }
+
     [Theory]
     [InlineData("MAIL FROM:<>")]
     [InlineData("mail from:<>")]
@@ -185,6 +199,10 @@ public class CommandParserTests
     [InlineData("")]
     [InlineData("MAILFROM:<a@b.c>")]
     [InlineData("GET / HTTP/1.1")]
+    [InlineData("NO\u0131P")] // dotless i: the verb is looked up from bytes, and no non-ASCII letter matches an ASCII one
+    [InlineData("\u017FTARTTLS")] // long s
+    [InlineData("NOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOPNOOP")] // longer than the stack copy of a verb
+    [InlineData("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9")]
     public void Unknown_verbs_are_500_5_5_1(string line)
     {
         var reply = Fails(line);
@@ -196,6 +214,8 @@ public class CommandParserTests
     [InlineData(new byte[] { (byte)'N', (byte)'O', (byte)'O', (byte)'P', 0 })]
     [InlineData(new byte[] { (byte)'N', (byte)'O', (byte)'O', (byte)'P', (byte)' ', (byte)'\r', (byte)'x' })]
     [InlineData(new byte[] { (byte)'N', (byte)'O', (byte)'O', (byte)'P', (byte)' ', 0xff, 0xfe })]
+    [InlineData(new byte[] { (byte)'D', (byte)'A', (byte)'T', (byte)'A', (byte)' ', 0xc0, 0xa0 })] // overlong space: invalid even where arguments are not decoded
+    [InlineData(new byte[] { (byte)'M', (byte)'A', (byte)'I', (byte)'L', 0xed, 0xa0, 0x80 })] // a surrogate
     public void Control_characters_and_invalid_utf8_are_500_5_5_2(byte[] line)
     {
         var result = CommandParser.Parse(line);

@@ -22,10 +22,10 @@ public static class PathGrammar
     /// <summary>
     /// <c>Reverse-path = Path / "&lt;&gt;"</c>. A null reverse-path yields <paramref name="mailbox"/> null.
     /// </summary>
-    public static int TryParseReversePath(string text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
+    public static int TryParseReversePath(ReadOnlySpan<char> text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
     {
         mailbox = null;
-        if (string.CompareOrdinal(text, start, "<>", 0, 2) == 0)
+        if (text[start..].StartsWith("<>", StringComparison.Ordinal))
         {
             return start + 2;
         }
@@ -36,13 +36,12 @@ public static class PathGrammar
     /// <summary>
     /// <c>Forward-path = Path</c>, plus <c>"&lt;Postmaster&gt;"</c> (RFC 5321 4.1.1.3), case-insensitive.
     /// </summary>
-    public static int TryParseForwardPath(string text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
+    public static int TryParseForwardPath(ReadOnlySpan<char> text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
     {
         const string postmaster = "<postmaster>";
-        if (text.Length - start >= postmaster.Length &&
-            string.Compare(text, start, postmaster, 0, postmaster.Length, StringComparison.OrdinalIgnoreCase) == 0)
+        if (text[start..].StartsWith(postmaster, StringComparison.OrdinalIgnoreCase))
         {
-            mailbox = new SmtpMailbox(text.Substring(start + 1, postmaster.Length - 2), string.Empty);
+            mailbox = new SmtpMailbox(text.Slice(start + 1, postmaster.Length - 2).ToString(), string.Empty);
             return start + postmaster.Length;
         }
 
@@ -53,7 +52,7 @@ public static class PathGrammar
     /// <c>Path = "&lt;" [ A-d-l ":" ] Mailbox "&gt;"</c>. The source route (A-d-l) is parsed and,
     /// as RFC 5321 4.1.1.3 and appendix C require, ignored.
     /// </summary>
-    public static int TryParsePath(string text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
+    public static int TryParsePath(ReadOnlySpan<char> text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
     {
         mailbox = null;
         if (start >= text.Length || text[start] != '<')
@@ -90,7 +89,7 @@ public static class PathGrammar
     }
 
     /// <summary><c>A-d-l = At-domain *( "," At-domain )</c>; <c>At-domain = "@" Domain</c>.</summary>
-    public static int TryParseAdl(string text, int start, bool allowUtf8)
+    public static int TryParseAdl(ReadOnlySpan<char> text, int start, bool allowUtf8)
     {
         var i = start;
         while (true)
@@ -117,7 +116,7 @@ public static class PathGrammar
     }
 
     /// <summary><c>Mailbox = Local-part "@" ( Domain / address-literal )</c>.</summary>
-    public static int TryParseMailbox(string text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
+    public static int TryParseMailbox(ReadOnlySpan<char> text, int start, bool allowUtf8, out SmtpMailbox? mailbox)
     {
         mailbox = null;
         var at = TryParseLocalPart(text, start, allowUtf8);
@@ -140,18 +139,18 @@ public static class PathGrammar
             return -1;
         }
 
-        mailbox = new SmtpMailbox(text[start..at], text[domainStart..end]);
+        mailbox = new SmtpMailbox(text[start..at].ToString(), text[domainStart..end].ToString());
         return end;
     }
 
     /// <summary><c>Local-part = Dot-string / Quoted-string</c>.</summary>
-    public static int TryParseLocalPart(string text, int start, bool allowUtf8) =>
+    public static int TryParseLocalPart(ReadOnlySpan<char> text, int start, bool allowUtf8) =>
         start < text.Length && text[start] == '"'
             ? TryParseQuotedString(text, start, allowUtf8)
             : TryParseDotString(text, start, allowUtf8);
 
     /// <summary><c>Dot-string = Atom *("." Atom)</c>.</summary>
-    public static int TryParseDotString(string text, int start, bool allowUtf8)
+    public static int TryParseDotString(ReadOnlySpan<char> text, int start, bool allowUtf8)
     {
         var i = TryParseAtom(text, start, allowUtf8);
         while (i > 0 && i < text.Length && text[i] == '.')
@@ -163,7 +162,7 @@ public static class PathGrammar
     }
 
     /// <summary><c>Atom = 1*atext</c> (RFC 5322 atext; RFC 6531 adds UTF8-non-ascii).</summary>
-    public static int TryParseAtom(string text, int start, bool allowUtf8)
+    public static int TryParseAtom(ReadOnlySpan<char> text, int start, bool allowUtf8)
     {
         var i = start;
         while (i < text.Length && IsAtext(text[i], allowUtf8))
@@ -178,7 +177,7 @@ public static class PathGrammar
     /// <c>Quoted-string = DQUOTE *QcontentSMTP DQUOTE</c>;
     /// <c>QcontentSMTP = qtextSMTP / quoted-pairSMTP</c>; <c>quoted-pairSMTP = %d92 %d32-126</c>.
     /// </summary>
-    public static int TryParseQuotedString(string text, int start, bool allowUtf8)
+    public static int TryParseQuotedString(ReadOnlySpan<char> text, int start, bool allowUtf8)
     {
         if (start >= text.Length || text[start] != '"')
         {
@@ -221,7 +220,7 @@ public static class PathGrammar
     /// <c>Domain = sub-domain *("." sub-domain)</c>; <c>sub-domain = Let-dig [Ldh-str]</c>, or a
     /// U-label under RFC 6531 3.3.
     /// </summary>
-    public static int TryParseDomain(string text, int start, bool allowUtf8)
+    public static int TryParseDomain(ReadOnlySpan<char> text, int start, bool allowUtf8)
     {
         var i = TryParseSubDomain(text, start, allowUtf8);
         while (i > 0 && i < text.Length && text[i] == '.')
@@ -233,7 +232,7 @@ public static class PathGrammar
     }
 
     /// <summary><c>sub-domain = Let-dig [Ldh-str]</c>; <c>Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig</c>.</summary>
-    public static int TryParseSubDomain(string text, int start, bool allowUtf8)
+    public static int TryParseSubDomain(ReadOnlySpan<char> text, int start, bool allowUtf8)
     {
         var i = start;
         if (i >= text.Length || !IsLetDig(text[i], allowUtf8))
@@ -259,20 +258,22 @@ public static class PathGrammar
     /// <summary>
     /// <c>address-literal = "[" ( IPv4-address-literal / IPv6-address-literal / General-address-literal ) "]"</c>.
     /// </summary>
-    public static int TryParseAddressLiteral(string text, int start)
+    public static int TryParseAddressLiteral(ReadOnlySpan<char> text, int start)
     {
         if (start >= text.Length || text[start] != '[')
         {
             return -1;
         }
 
-        var close = text.IndexOf(']', start);
+        var close = text[start..].IndexOf(']');
         if (close < 0)
         {
             return -1;
         }
 
-        var inner = text.AsSpan(start + 1, close - start - 1);
+        close += start;
+
+        var inner = text.Slice(start + 1, close - start - 1);
         if (inner.StartsWith("IPv6:", StringComparison.OrdinalIgnoreCase))
         {
             return IPAddress.TryParse(inner[5..], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
@@ -336,6 +337,6 @@ public static class PathGrammar
     private static bool IsLetDig(char c, bool allowUtf8) =>
         char.IsAsciiLetterOrDigit(c) || (allowUtf8 && c > 127 && char.IsLetterOrDigit(c)) || (allowUtf8 && char.IsSurrogate(c));
 
-    private static int Utf8Length(string text, int start, int length) =>
-        System.Text.Encoding.UTF8.GetByteCount(text.AsSpan(start, length));
+    private static int Utf8Length(ReadOnlySpan<char> text, int start, int length) =>
+        System.Text.Encoding.UTF8.GetByteCount(text.Slice(start, length));
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 using Mailroom.Protocol.Addressing;
 using Mailroom.Protocol.Replies;
 
@@ -67,24 +68,42 @@ public static class CommandParser
             }
         }
 
-        string text;
-        try
-        {
-            text = StrictUtf8.GetString(line);
-        }
-        catch (DecoderFallbackException)
+        // The line is checked, not decoded: the verb is looked up from a stack copy and the
+        // commands without arguments need no string at all, so a steady stream of them allocates
+        // nothing (CommandParserAllocationTests). The space is ASCII, so splitting the bytes at
+        // it splits the text at the same place, and both halves stay valid UTF-8.
+        if (!Utf8.IsValid(line))
         {
             return CommandParseResult.Fail(ReplyCatalogue.InvalidCharacters);
         }
 
-        var space = text.IndexOf(' ', StringComparison.Ordinal);
-        var name = space < 0 ? text : text[..space];
-        var args = space < 0 ? string.Empty : text[(space + 1)..];
-        if (!CommandTable.TryGet(name, out var info))
+        var space = line.IndexOf((byte)' ');
+        var name = space < 0 ? line : line[..space];
+        var argBytes = space < 0 ? [] : line[(space + 1)..];
+        if (!TryGetVerb(name, out var info))
         {
             return CommandParseResult.Fail(ReplyCatalogue.CommandUnrecognized);
         }
 
+        switch (info.Verb)
+        {
+            case SmtpVerb.Data or SmtpVerb.Rset or SmtpVerb.Quit or SmtpVerb.Starttls or
+                SmtpVerb.Next or SmtpVerb.Prev or SmtpVerb.List or SmtpVerb.Rtrn:
+                return argBytes.IsEmpty ? CommandParseResult.Ok(SimpleCommand.Of(info.Verb)) : SyntaxError(info);
+
+            // RFC 5321 4.1.1.9: "NOOP [ SP String ]"; the string is ignored.
+            case SmtpVerb.Noop:
+                return CommandParseResult.Ok(SimpleCommand.Of(SmtpVerb.Noop));
+
+            // The path is the part of the line the handler keeps; only it is decoded.
+            case SmtpVerb.Mail:
+                return ParseMail(info, argBytes);
+            case SmtpVerb.Rcpt:
+                return ParseRcpt(info, argBytes);
+        }
+
+        // Every other verb keeps its argument as a string (the client's name, a mailbox name).
+        var args = StrictUtf8.GetString(argBytes);
         return info.Verb switch
         {
             SmtpVerb.Helo or SmtpVerb.Ehlo => ParseHelo(info, args),
@@ -96,28 +115,37 @@ public static class CommandParser
             SmtpVerb.Dele => args.Trim().Contains(' ', StringComparison.Ordinal)
                 ? SyntaxError(info)
                 : CommandParseResult.Ok(new ArgumentCommand(SmtpVerb.Dele, args.Trim())),
-            SmtpVerb.Next or SmtpVerb.Prev or SmtpVerb.List or SmtpVerb.Rtrn => args.Length == 0
-                ? CommandParseResult.Ok(new SimpleCommand(info.Verb))
-                : SyntaxError(info),
             SmtpVerb.Flag => ParseFlag(info, args),
             SmtpVerb.Xcaesar => byte.TryParse(args, NumberStyles.None, CultureInfo.InvariantCulture, out var shift) && shift > 0
                 ? CommandParseResult.Ok(new CaesarCommand(shift))
                 : SyntaxError(info),
-            SmtpVerb.Mail => ParseMail(info, args),
-            SmtpVerb.Rcpt => ParseRcpt(info, args),
             SmtpVerb.Bdat => ParseBdat(info, args),
-            SmtpVerb.Data or SmtpVerb.Rset or SmtpVerb.Quit or SmtpVerb.Starttls => args.Length == 0
-                ? CommandParseResult.Ok(new SimpleCommand(info.Verb))
-                : SyntaxError(info),
-
-            // RFC 5321 4.1.1.9: "NOOP [ SP String ]"; the string is ignored.
-            SmtpVerb.Noop => CommandParseResult.Ok(new SimpleCommand(SmtpVerb.Noop)),
             SmtpVerb.Help => CommandParseResult.Ok(new ArgumentCommand(SmtpVerb.Help, args.Trim())),
             SmtpVerb.Vrfy or SmtpVerb.Expn => args.Trim().Length == 0
                 ? SyntaxError(info)
                 : CommandParseResult.Ok(new ArgumentCommand(info.Verb, args.Trim())),
             _ => CommandParseResult.Fail(ReplyCatalogue.CommandUnrecognized),
         };
+    }
+
+    /// <summary>
+    /// Longer than any verb can be: valid UTF-8 takes at most three octets per UTF-16 unit, so 64
+    /// octets hold at least 21 units, and no verb has more than 8.
+    /// </summary>
+    private const int MaxVerbOctets = 64;
+
+    /// <summary>Looks the verb up without a string: decoded onto the stack, matched without regard to case.</summary>
+    private static bool TryGetVerb(ReadOnlySpan<byte> name, out CommandInfo info)
+    {
+        if (name.Length > MaxVerbOctets)
+        {
+            info = null!;
+            return false;
+        }
+
+        Span<char> chars = stackalloc char[MaxVerbOctets];
+        var length = StrictUtf8.GetChars(name, chars);
+        return CommandTable.TryGet(chars[..length], out info);
     }
 
     /// <summary>
@@ -191,13 +219,15 @@ public static class CommandParser
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     /// <summary><c>mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF</c>.</summary>
-    private static CommandParseResult ParseMail(CommandInfo info, string args)
-    {
-        if (!TryStripPrefix(args, "FROM:", out var rest))
-        {
-            return SyntaxError(info);
-        }
+    /// <remarks>
+    /// Allocates only what the command carries: the sender's local part and domain (the
+    /// transaction keeps them), the raw path (the audit log's), the parameters, and the command.
+    /// </remarks>
+    private static CommandParseResult ParseMail(CommandInfo info, ReadOnlySpan<byte> args) =>
+        TryStripPrefix(args, "FROM:"u8, out var rest) ? Decoded(info, rest, ParseMailPath) : SyntaxError(info);
 
+    private static CommandParseResult ParseMailPath(CommandInfo info, ReadOnlySpan<char> rest)
+    {
         var end = PathGrammar.TryParseReversePath(rest, 0, allowUtf8: true, out var sender);
         if (end < 0)
         {
@@ -205,18 +235,17 @@ public static class CommandParser
         }
 
         return TryParseParameters(rest, end, out var parameters)
-            ? CommandParseResult.Ok(new MailCommand(sender, rest[..end], parameters))
+            ? CommandParseResult.Ok(new MailCommand(sender, rest[..end].ToString(), parameters))
             : SyntaxError(info);
     }
 
     /// <summary><c>rcpt = "RCPT TO:" ( "&lt;Postmaster@" Domain "&gt;" / "&lt;Postmaster&gt;" / Forward-path ) [SP Rcpt-parameters] CRLF</c>.</summary>
-    private static CommandParseResult ParseRcpt(CommandInfo info, string args)
-    {
-        if (!TryStripPrefix(args, "TO:", out var rest))
-        {
-            return SyntaxError(info);
-        }
+    /// <remarks>Allocates only what the command carries, as MAIL does.</remarks>
+    private static CommandParseResult ParseRcpt(CommandInfo info, ReadOnlySpan<byte> args) =>
+        TryStripPrefix(args, "TO:"u8, out var rest) ? Decoded(info, rest, ParseRcptPath) : SyntaxError(info);
 
+    private static CommandParseResult ParseRcptPath(CommandInfo info, ReadOnlySpan<char> rest)
+    {
         var end = PathGrammar.TryParseForwardPath(rest, 0, allowUtf8: true, out var recipient);
         if (end < 0 || recipient is null)
         {
@@ -224,8 +253,33 @@ public static class CommandParser
         }
 
         return TryParseParameters(rest, end, out var parameters)
-            ? CommandParseResult.Ok(new RcptCommand(recipient, rest[..end], parameters))
+            ? CommandParseResult.Ok(new RcptCommand(recipient, rest[..end].ToString(), parameters))
             : SyntaxError(info);
+    }
+
+    private delegate CommandParseResult PathParser(CommandInfo info, ReadOnlySpan<char> rest);
+
+    /// <summary>
+    /// Decodes the rest of a MAIL or RCPT line onto the stack (into a pooled array past a command
+    /// line's 512 octets), so the only strings made are the ones the command keeps. UTF-8 never
+    /// takes fewer octets than UTF-16 units, so the octet count bounds the characters.
+    /// </summary>
+    private static CommandParseResult Decoded(CommandInfo info, ReadOnlySpan<byte> octets, PathParser parse)
+    {
+        const int StackChars = 512;
+        char[]? rented = null;
+        var chars = octets.Length <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(octets.Length));
+        try
+        {
+            return parse(info, chars[..StrictUtf8.GetChars(octets, chars)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>
@@ -249,18 +303,20 @@ public static class CommandParser
     }
 
     /// <summary>
-    /// Takes "FROM:" or "TO:" case-insensitively. A space after the colon breaks RFC 5321 but is
-    /// common among old clients, and accepting it harms nothing, so it is skipped.
+    /// Takes "FROM:" or "TO:" case-insensitively. A space after the colon
+    /// breaks RFC 5321 but is common among old clients, and accepting it harms nothing, so it is
+    /// skipped. Comparing octets is comparing text here: no character outside ASCII equals an
+    /// ASCII one without regard to case.
     /// </summary>
-    private static bool TryStripPrefix(string args, string prefix, out string rest)
+    private static bool TryStripPrefix(ReadOnlySpan<byte> args, ReadOnlySpan<byte> prefix, out ReadOnlySpan<byte> rest)
     {
-        rest = string.Empty;
-        if (!args.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        rest = [];
+        if (args.Length < prefix.Length || !Ascii.EqualsIgnoreCase(args[..prefix.Length], prefix))
         {
             return false;
         }
 
-        rest = args[prefix.Length..].TrimStart(' ');
+        rest = args[prefix.Length..].TrimStart((byte)' ');
         return true;
     }
 
@@ -270,7 +326,7 @@ public static class CommandParser
     /// <c>esmtp-value = 1*(%d33-60 / %d62-126)</c>, with UTF-8 allowed by RFC 6531 3.3.
     /// Trailing spaces are tolerated.
     /// </summary>
-    public static bool TryParseParameters(string text, int start, out IReadOnlyList<EsmtpParameter> parameters)
+    public static bool TryParseParameters(ReadOnlySpan<char> text, int start, out IReadOnlyList<EsmtpParameter> parameters)
     {
         parameters = [];
         var rest = text[start..].TrimEnd(' ');
@@ -285,23 +341,47 @@ public static class CommandParser
         }
 
         var list = new List<EsmtpParameter>();
-        foreach (var token in rest.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var range in rest.Split(' '))
         {
-            var eq = token.IndexOf('=', StringComparison.Ordinal);
+            var token = rest[range];
+            if (token.IsEmpty)
+            {
+                continue;
+            }
+
+            var eq = token.IndexOf('=');
             var keyword = eq < 0 ? token : token[..eq];
-            var value = eq < 0 ? null : token[(eq + 1)..];
+            var value = eq < 0 ? [] : token[(eq + 1)..];
             if (keyword.Length == 0 || !char.IsAsciiLetterOrDigit(keyword[0]) ||
-                keyword.AsSpan().ContainsAnyExcept(KeywordChars) ||
-                (value is not null && (value.Length == 0 || value.Any(c => c < 33 || c == '=' || c == 127))))
+                keyword.ContainsAnyExcept(KeywordChars) ||
+                (eq >= 0 && (value.Length == 0 || value.IndexOfAnyInRange('\0', ' ') >= 0 || value.IndexOfAny('=', '\x7f') >= 0)))
             {
                 return false;
             }
 
-            list.Add(new EsmtpParameter(keyword, value));
+            list.Add(new EsmtpParameter(Known(keyword, KnownKeywords), eq < 0 ? null : Known(value, KnownValues)));
         }
 
         parameters = list;
         return true;
+    }
+
+    /// <summary>Keywords and values clients send all the time, spelled as they are, so they need no new string.</summary>
+    private static readonly string[] KnownKeywords = ["SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "NOTIFY", "ORCPT", "AUTH"];
+
+    private static readonly string[] KnownValues = ["7BIT", "8BITMIME"];
+
+    private static string Known(ReadOnlySpan<char> text, string[] known)
+    {
+        foreach (var candidate in known)
+        {
+            if (text.SequenceEqual(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return text.ToString();
     }
 
     private static readonly System.Buffers.SearchValues<char> KeywordChars =

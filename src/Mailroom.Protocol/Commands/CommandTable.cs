@@ -64,6 +64,12 @@ public static class CommandTable
 
     public static bool TryGet(string name, out CommandInfo info) => ByName.TryGetValue(name, out info!);
 
+    private static readonly Dictionary<string, CommandInfo>.AlternateLookup<ReadOnlySpan<char>> ByNameSpan =
+        ByName.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <inheritdoc cref="TryGet(string, out CommandInfo)"/>
+    public static bool TryGet(ReadOnlySpan<char> name, out CommandInfo info) => ByNameSpan.TryGetValue(name, out info!);
+
     /// <summary>
     /// Null when <paramref name="verb"/> is legal in <paramref name="state"/> (after EHLO when
     /// <paramref name="extended"/>); otherwise the 503 5.5.1 reply that says why (RFC 5321 4.3.2

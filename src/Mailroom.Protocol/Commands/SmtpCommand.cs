@@ -6,7 +6,16 @@ namespace Mailroom.Protocol.Commands;
 public abstract record SmtpCommand(SmtpVerb Verb);
 
 /// <summary>A command without arguments: DATA, RSET, QUIT (NOOP's optional string is dropped).</summary>
-public sealed record SimpleCommand(SmtpVerb Verb) : SmtpCommand(Verb);
+public sealed record SimpleCommand(SmtpVerb Verb) : SmtpCommand(Verb)
+{
+    private static readonly SimpleCommand[] Shared = Enum.GetValues<SmtpVerb>().Select(v => new SimpleCommand(v)).ToArray();
+
+    /// <summary>
+    /// One immutable instance per verb, so the parser allocates nothing for a command without
+    /// arguments. Equality stays by value, as for any record.
+    /// </summary>
+    public static SimpleCommand Of(SmtpVerb verb) => Shared[(int)verb];
+}
 
 /// <summary>HELO or EHLO with the client's claimed identity (a domain or an address literal).</summary>
 public sealed record HeloCommand(SmtpVerb Verb, string ClientIdentity) : SmtpCommand(Verb);

@@ -11,19 +11,43 @@ namespace Mailroom.Protocol.Replies;
 /// </summary>
 public static class ReplyFormatter
 {
+    /// <summary>
+    /// Room for everything on a line but its text: the code, the separator, the enhanced code
+    /// (three numbers of at most 11 characters each and two dots), a space and CRLF.
+    /// </summary>
+    private const int MaxFraming = 11 + 1 + (3 * 11) + 2 + 1 + 2;
+
+    /// <summary>Writes the reply straight into <paramref name="output"/>, with no string in between.</summary>
     public static void Write(SmtpReply reply, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(reply);
         ArgumentNullException.ThrowIfNull(output);
-        var enhanced = reply.Enhanced?.ToString();
         for (var i = 0; i < reply.Lines.Count; i++)
         {
-            var separator = i == reply.Lines.Count - 1 ? ' ' : '-';
-            var line = enhanced is null
-                ? string.Create(CultureInfo.InvariantCulture, $"{reply.Code}{separator}{reply.Lines[i]}\r\n")
-                : string.Create(CultureInfo.InvariantCulture, $"{reply.Code}{separator}{enhanced} {reply.Lines[i]}\r\n");
-            var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(line.Length));
-            output.Advance(Encoding.UTF8.GetBytes(line, span));
+            var text = reply.Lines[i];
+            var span = output.GetSpan(MaxFraming + Encoding.UTF8.GetMaxByteCount(text.Length));
+            var length = Number(reply.Code, span);
+            span[length++] = i == reply.Lines.Count - 1 ? (byte)' ' : (byte)'-';
+            if (reply.Enhanced is { } enhanced)
+            {
+                length += Number(enhanced.Class, span[length..]);
+                span[length++] = (byte)'.';
+                length += Number(enhanced.Subject, span[length..]);
+                span[length++] = (byte)'.';
+                length += Number(enhanced.Detail, span[length..]);
+                span[length++] = (byte)' ';
+            }
+
+            length += Encoding.UTF8.GetBytes(text, span[length..]);
+            span[length++] = (byte)'\r';
+            span[length++] = (byte)'\n';
+            output.Advance(length);
         }
+    }
+
+    private static int Number(int value, Span<byte> destination)
+    {
+        _ = value.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture);
+        return written;
     }
 }
