@@ -65,6 +65,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Runs one step in the background and waits for it. Bash runs the INT trap after a foreground
+# child only if the child died of SIGINT, and dotnet catches Ctrl-C and carries on or exits 130;
+# `wait` instead returns at once on Ctrl-C, so the trap runs and cleanup stops the step (SIGTERM:
+# the bench then stops its own server and removes its folder) and everything else.
+step() {
+  "$@" &
+  local pid=$! status=0
+  started+=("$pid")
+  wait "$pid" || status=$?
+  local kept=() p
+  for p in "${started[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+  started=("${kept[@]}")
+  return "$status"
+}
+
 # The idle runs hold 10,000 connections in the server and as many in the bench.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -73,9 +88,9 @@ free_port() {
 }
 
 echo "Building (Release)..."
-dotnet build bench/Mailroom.Bench -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+step dotnet build bench/Mailroom.Bench -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 cli="$root/src/Mailroom.Cli/bin/Release/net10.0/mailroom.dll"
-dotnet build src/Mailroom.Cli -c Release -v quiet -nologo >"$work/build-cli.log" 2>&1 || { cat "$work/build-cli.log"; exit 1; }
+step dotnet build src/Mailroom.Cli -c Release -v quiet -nologo >"$work/build-cli.log" 2>&1 || { cat "$work/build-cli.log"; exit 1; }
 bench="$root/bench/Mailroom.Bench/bin/Release/net10.0/mailroom-bench.dll"
 
 runs="$work/runs.tsv" # scenario, target, generator, messages, size, seconds, errors, bench json, cpu seconds
@@ -218,7 +233,7 @@ measure() { # scenario target port size messages generator [server pid]
     errors=$(( errors + $(grep -c . "$out.log" || true) ))
     echo -e "$scenario\t$target\t$generator\t$messages\t$size\t$(python3 -c "print($t1-$t0)")\t$errors\t\t" >>"$runs"
   else
-    dotnet "$bench" --server "127.0.0.1:$port" --sessions "$sessions" --messages $(( messages / sessions )) \
+    step dotnet "$bench" --server "127.0.0.1:$port" --sessions "$sessions" --messages $(( messages / sessions )) \
       --size "$size" --json "$out.json" >"$out.log" 2>&1 || errors=1
     # The bench's own count and time: from its first connection to its last 250, no start-up.
     local counted
@@ -260,11 +275,17 @@ for n in $idle_counts; do
   for tls in false true; do
     name="idle-$n-$([ "$tls" = true ] && echo tls || echo plain)"
     args=(--idle "$n"); [ "$tls" = true ] && args+=(--idle-tls)
-    dotnet "$bench" "${args[@]}" --json "$work/$name.json" | sed 's/^/  /' || echo "  ($name had failures)"
+    status=0
+    step dotnet "$bench" "${args[@]}" --json "$work/$name.json" >"$work/$name.txt" 2>&1 || status=$?
+    sed 's/^/  /' "$work/$name.txt"
+    [ "$status" -eq 0 ] || echo "  ($name had failures)"
     memory_runs+=("$work/$name.json")
   done
 done
-dotnet "$bench" --one-message-size 104857600 --json "$work/one-message.json" | sed 's/^/  /' || echo "  (the 100 MB message was not accepted)"
+status=0
+step dotnet "$bench" --one-message-size 104857600 --json "$work/one-message.json" >"$work/one-message.txt" 2>&1 || status=$?
+sed 's/^/  /' "$work/one-message.txt"
+[ "$status" -eq 0 ] || echo "  (the 100 MB message was not accepted)"
 memory_runs+=("$work/one-message.json")
 
 # --- the figures -------------------------------------------------------------------------------
