@@ -99,8 +99,9 @@ runs="$work/runs.tsv" # scenario, target, generator, messages, size, seconds, er
 # --- the receivers -----------------------------------------------------------------------------
 
 sink_port=$(free_port)
-# -u: smtp-sink drops root for this user once the socket is open; 1000: the listen backlog.
-smtp-sink -u nobody -m 1000 "127.0.0.1:$sink_port" 1000 >"$work/smtp-sink.log" 2>&1 &
+# -u: as root, smtp-sink drops to this user once the socket is open; 1000: the listen backlog.
+sink_user=(); [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
+smtp-sink "${sink_user[@]}" -m 1000 "127.0.0.1:$sink_port" 1000 >"$work/smtp-sink.log" 2>&1 &
 started+=($!)
 
 postfix_port=""
@@ -108,6 +109,10 @@ postfix_note=""
 start_postfix() {
   if ! command -v postfix >/dev/null; then
     postfix_note="skipped: postfix is not installed"
+    return
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    postfix_note="skipped: a private Postfix instance must be started by root (its daemons run as user postfix)"
     return
   fi
   local pf="$work/postfix"
