@@ -51,4 +51,28 @@ public static class ProcStat
         long Field(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture);
         return ((int)Field(1), Field(11) + Field(12), Field(13) + Field(14));
     }
+
+    /// <summary>A memory figure of <paramref name="pid"/> from /proc/PID/status, in bytes: "VmRSS" (resident now) or "VmHWM" (the peak).</summary>
+    public static long Memory(int pid, string field)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>
+    /// Resets the peak resident size (VmHWM) to the current one by writing 5 to /proc/PID/clear_refs
+    /// (proc(5), Linux 4.0 and later; needs the right to write there); whether it could.
+    /// </summary>
+    public static bool ResetPeak(int pid)
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 }

@@ -14,9 +14,12 @@ store.AcceptOnlyFromAmong("sqlite", "postgres");
 var nodes = new Option<int>("--nodes") { Description = "How many `mailroom serve` processes to start on the one store (default 1; more only with --store postgres); session i goes to node i mod N", DefaultValueFactory = _ => 1 };
 var body = new Option<string>("--body") { Description = "text (default: one repeated letter, compresses to nothing) or base64 (random, as an attachment; PostgreSQL cannot compress it)", DefaultValueFactory = _ => "text" };
 body.AcceptOnlyFromAmong("text", "base64");
+var idle = new Option<int?>("--idle") { Description = "Instead of the load: open this many sessions to a server the bench starts, leave them idle, and report the server's memory per session" };
+var idleTls = new Option<bool>("--idle-tls") { Description = "With --idle: each session does EHLO and STARTTLS before it goes idle" };
+var oneMessage = new Option<long?>("--one-message-size") { Description = "Instead of the load: send one message of this many octets to a server the bench starts, and report the rise of its resident memory" };
 var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
 var root = new RootCommand("Mailroom's load benchmark: SMTP sessions sending messages, with durable 250s.");
-foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, store, nodes, body, json })
+foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, store, nodes, body, idle, idleTls, oneMessage, json })
 {
     root.Options.Add(option);
 }
@@ -35,6 +38,17 @@ root.Validators.Add(result =>
         result.AddError($"--nodes {nodeCount} needs --store postgres: several nodes share one store only on PostgreSQL; SQLite is one node's own file.");
     }
 
+    var memoryRuns = (result.GetResult(idle) is null ? 0 : 1) + (result.GetResult(oneMessage) is null ? 0 : 1);
+    if (memoryRuns > 1 || (memoryRuns == 1 && (result.GetResult(server) is not null || result.GetResult(store) is { Implicit: false } || result.GetResult(nodes) is { Implicit: false })))
+    {
+        result.AddError("--idle and --one-message-size are runs of their own, each on a SQLite server the bench starts: give one of them, without --server, --store or --nodes.");
+    }
+
+    if (result.GetResult(idleTls) is not null && result.GetResult(idle) is null)
+    {
+        result.AddError("--idle-tls goes with --idle N.");
+    }
+
     if (result.GetResult(server) is not null && (result.GetResult(store) is { Implicit: false } || result.GetResult(nodes) is { Implicit: false }))
     {
         result.AddError("--store and --nodes choose the server the bench starts; with --server HOST:PORT the bench starts none.");
@@ -43,6 +57,11 @@ root.Validators.Add(result =>
 
 root.SetAction(async (parse, cancellationToken) =>
 {
+    if (parse.GetValue(idle) is not null || parse.GetValue(oneMessage) is not null)
+    {
+        return await MemoryAsync(parse.GetValue(idle), parse.GetValue(idleTls), parse.GetValue(oneMessage), parse.GetValue(json), cancellationToken);
+    }
+
     var settings = new LoadSettings(
         parse.GetValue(sessions),
         parse.GetValue(messages),
@@ -75,3 +94,37 @@ root.SetAction(async (parse, cancellationToken) =>
 // Ctrl-C cancels the run; the bench then stops its nodes and cluster and removes their folders,
 // which takes longer than System.CommandLine's default two seconds before it gives up waiting.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+
+static async Task<int> MemoryAsync(int? idleSessions, bool tls, long? size, string? json, CancellationToken cancellationToken)
+{
+    try
+    {
+        if (idleSessions is { } count)
+        {
+            var report = await MemoryRun.IdleAsync(count, tls, cancellationToken);
+            Console.Out.Write(report.ToTable());
+            await WriteJsonAsync(report);
+            return report.Opened == count && report.ClosedByServer == 0 ? 0 : 1;
+        }
+        else
+        {
+            var report = await MemoryRun.OneMessageAsync(size!.Value, cancellationToken);
+            Console.Out.Write(report.ToTable());
+            await WriteJsonAsync(report);
+            return report.Outcome.StartsWith("accepted", StringComparison.Ordinal) ? 0 : 1;
+        }
+    }
+    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    {
+        await Console.Error.WriteLineAsync("Cancelled: the server the bench started and its folder are gone.");
+        return 130;
+    }
+
+    async Task WriteJsonAsync(object report)
+    {
+        if (json is not null)
+        {
+            await File.WriteAllTextAsync(json, MemoryRun.ToJson(report), cancellationToken);
+        }
+    }
+}

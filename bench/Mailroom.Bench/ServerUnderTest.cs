@@ -41,7 +41,8 @@ public sealed class ServerUnderTest : IAsyncDisposable
         ? $"mailroom serve (SQLite) on {Nodes[0].Endpoint}"
         : $"{Nodes.Count} x mailroom serve on {Database.Describe()}: {string.Join(", ", Nodes.Select(n => $"{n.Name} {n.Endpoint}"))}";
 
-    public static async Task<ServerUnderTest> StartAsync(string store, int nodes, IEnumerable<string> recipients, string audit, CancellationToken cancellationToken)
+    /// <param name="settings">Further MAILROOM__ settings for every node, over the bench's own (the memory runs raise the connection and message size limits).</param>
+    public static async Task<ServerUnderTest> StartAsync(string store, int nodes, IEnumerable<string> recipients, string audit, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         if (store != "postgres" && nodes != 1)
         {
@@ -51,7 +52,7 @@ public sealed class ServerUnderTest : IAsyncDisposable
         var server = new ServerUnderTest(store);
         try
         {
-            await server.StartNodesAsync(nodes, recipients.ToArray(), audit, cancellationToken);
+            await server.StartNodesAsync(nodes, recipients.ToArray(), audit, settings, cancellationToken);
             return server;
         }
         catch
@@ -61,10 +62,14 @@ public sealed class ServerUnderTest : IAsyncDisposable
         }
     }
 
-    private async Task StartNodesAsync(int count, string[] recipients, string audit, CancellationToken cancellationToken)
+    private async Task StartNodesAsync(int count, string[] recipients, string audit, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken)
     {
         var folders = Enumerable.Range(0, count).Select(_ => NewFolder("mailroom-bench-")).ToArray();
         var environment = Environment(audit, folders[0]);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
         if (Store == "postgres")
         {
             Database = await DatabaseUnderTest.StartAsync(cancellationToken);

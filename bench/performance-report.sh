@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Writes docs/PERFORMANCE.md from the figures bench/compare.sh wrote, and from the micro-benchmarks'
+# GitHub-markdown reports (BenchmarkDotNet's *-report-github.md) if a folder of them is given. The
+# document is produced here, never typed by hand: change this script, not the document.
+#
+# Usage: bench/performance-report.sh [--json FILE] [--micro FOLDER] [--out FILE]
+#   --json FILE     compare.sh's figures (default bench/results/compare.json)
+#   --micro FOLDER  a folder with *-report-github.md files, searched recursively (optional)
+#   --out FILE      the document (default docs/PERFORMANCE.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+json="bench/results/compare.json"
+micro=""
+out="docs/PERFORMANCE.md"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --json) json="$2"; shift 2 ;;
+    --micro) micro="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "usage: bench/performance-report.sh [--json FILE] [--micro FOLDER] [--out FILE]" >&2; exit 2 ;;
+  esac
+done
+[ -f "$json" ] || { echo "No figures at $json: run bench/compare.sh first." >&2; exit 2; }
+[ -z "$micro" ] || [ -d "$micro" ] || { echo "--micro $micro is not a folder." >&2; exit 2; }
+
+python3 - "$json" "$micro" "$out" <<'PY'
+import glob, json, os, sys
+
+path, micro, out = sys.argv[1:]
+d = json.load(open(path))
+m = d["machine"]
+L = []
+w = L.append
+
+def num(v, digits=2):
+    return "-" if v is None else f"{v:,.{digits}f}"
+
+w("# Performance")
+w("")
+w(f"<!-- Produced by bench/performance-report.sh from {path}; do not edit by hand: run bench/compare.sh, then this script. -->")
+w("")
+w(f"Measured {m['date']} at commit {m['commit']}" + (" with `--quick` (a tenth of the load: a check, not a measurement)." if d.get("quick") else "."))
+w("")
+w("**These figures come from one run on a shared machine with 2 cores where another session was working at the same time:"
+  " they are noisy, and a second run can differ by tens of percent. The ratios, measured in the same run against the same load,"
+  " are steadier than the absolute rates.**")
+w("")
+w("## Method")
+w("")
+w("`bench/compare.sh` runs everything in one go on one machine, on loopback:")
+w("")
+w("- **smtp-sink** (Postfix's test receiver): answers every command and stores nothing. It is the ceiling of an SMTP receiver, and"
+  " the yardstick: the targets are ratios to it, measured in the same run with the same load.")
+w("- **mailroom**: `mailroom serve` on a fresh data folder (SQLite), one account `user0@bench.test`, audit log on, reverse DNS off."
+  " Every 250 after DATA is durable: the body file and its folder fsynced, the SQLite transaction (synchronous=FULL) committed.")
+if d["postfix_queue"].startswith("skipped"):
+    w(f"- **postfix-queue**: {d['postfix_queue']}.")
+else:
+    w("- **postfix-queue**: a private Postfix instance (its own main.cf, master.cf and queue in the run's temporary folder, smtpd on a"
+      " loopback port). Its smtpd answers 250 after cleanup has fsynced the queue file; mail for bench.test goes to the local transport,"
+      " which is `discard:`, so delivery after the queue costs next to nothing. It shows what a durable queue costs on this machine.")
+w("")
+w(f"Each receiver gets the same load twice: from Postfix's **smtp-source** (`-d -s {d['sessions']} -l SIZE -m COUNT`: {d['sessions']} sessions, each sending its messages"
+  " over one connection without pipelining; the rate is messages over the wall time of the run; MB/s counts only the body, `-l`)"
+  " and from our **bench** (`mailroom-bench --server`: the same sessions, MAIL, RCPT and DATA pipelined; it times each message from the end of"
+  " its data to the 250 for the percentiles). Before each receiver's runs a tenth of the load is sent unmeasured, to warm it up."
+  " The bench is a heavier client than smtp-source (it shares the 2 cores with the server), so smtp-sink's rate under it is lower"
+  " and the ratios under it are higher; the smtp-source figures are the ones to set beside published ones."
+  " Server CPU per message is the mailroom process's user and system time over the run (from /proc) divided by the messages.")
+w("")
+w("Memory is measured by `mailroom-bench` on servers of its own, one per run: `--idle N` opens N sessions that read the greeting"
+  " (`--idle-tls`: and then do EHLO, STARTTLS and the TLS handshake) and stay idle; the cost per session is the server's resident memory"
+  " (VmRSS, once stable) with them open, less that before (after 20 sessions of the same kind have warmed it up), over N."
+  " `--one-message-size 104857600` sends one 100 MB message and reports the server's peak resident memory (VmHWM, reset before the"
+  " message) less that before.")
+w("")
+w("## Machine")
+w("")
+w("| | |")
+w("|---|---|")
+for key, label in [("cpu", "CPU"), ("nproc", "cores (nproc)"), ("memory_gb", "memory (GB)"), ("os", "OS"), ("kernel", "kernel"),
+                   ("temp_filesystem", "filesystem of the data folders"), ("dotnet", ".NET SDK"), ("postfix", "Postfix"),
+                   ("load_average_at_end", "load average at the end")]:
+    v = m.get(key)
+    w(f"| {label} | {' '.join(v) if isinstance(v, list) else v} |")
+w("")
+w("## Throughput and latency")
+w("")
+w("| messages | receiver | generator | messages | msgs/s | MB/s | ratio to smtp-sink | ratio to postfix-queue | p50 ms | p99 ms | max ms | server CPU ms/msg | errors |")
+w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+names = {"1k": "1 KiB", "100k": "100 KiB"}
+for r in d["runs"]:
+    w(f"| {names.get(r['scenario'], r['scenario'])} x {d['sessions']} | {r['target']} | {r['generator']} | {r['messages']:,} | {num(r['msgs_per_s'], 0)} | {num(r['mb_per_s'])}"
+      f" | {num(r.get('ratio_to_sink'), 3)} | {num(r.get('ratio_to_postfix_queue'), 3)} | {num(r.get('p50_ms'))} | {num(r.get('p99_ms'))} | {num(r.get('max_ms'))} | {num(r.get('server_cpu_ms_per_msg'), 3)} | {r['errors']} |")
+w("")
+w("A ratio compares a receiver with smtp-sink, or with Postfix's durable queue, under the same generator. MB/s for one receiver and size is the msgs/s times the size,"
+  " so the MB/s ratio equals the msgs/s ratio.")
+if d.get("mailroom_peak_rss_mb"):
+    w("")
+    w("Peak resident memory of `mailroom serve` over each scenario (warm-up and both generators): "
+      + ", ".join(f"{names.get(k, k)}: {v:.1f} MB" for k, v in d["mailroom_peak_rss_mb"].items()) + ".")
+w("")
+w("## Memory")
+w("")
+idle = sorted((v for k, v in d["memory"].items() if k.startswith("idle-")), key=lambda v: (v["Tls"], v["Sessions"]))
+if idle:
+    w("| idle sessions | kind | opened | closed by the server | server RSS before | with them | all of them | per session |")
+    w("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for v in idle:
+        w(f"| {v['Sessions']:,} | {'TLS (STARTTLS)' if v['Tls'] else 'plaintext'} | {v['Opened']:,} | {v['ClosedByServer']} | {v['BaselineRssMb']:.1f} MB | {v['RssMb']:.1f} MB"
+          f" | {v['RssMb'] - v['BaselineRssMb']:.1f} MB | {v['KibPerSession']:.2f} KiB |")
+    w("")
+one = d["memory"].get("one-message")
+if one:
+    w(f"One message of {one['Size']:,} octets: {one['Outcome']}; the whole transfer took {one['Seconds']:.2f} s. Server resident memory"
+      f" {one['BaselineRssMb']:.1f} MB before, {one['PeakRssMb']:.1f} MB at the peak ({one['PeakSource']}): **{one['PeakDeltaMb']:.1f} MB more**.")
+    w("")
+w("## Targets")
+w("")
+w("| target | measured | wanted | |")
+w("|---|---:|---|---|")
+for t in d["targets"]:
+    w(f"| {t['target']} | {t['value']:.3f}{(' ' + t['unit']) if t['unit'] else ''} | {t['limit']} | {'met' if t['met'] else '**not met**'} |")
+w("")
+queue = [r for r in d["runs"] if r["target"] == "postfix-queue" and r.get("ratio_to_sink") is not None]
+if queue:
+    w("For scale, Postfix with its own durable queue reached, in the same run: "
+      + "; ".join(f"{names.get(r['scenario'], r['scenario'])}, {r['generator']}: {r['ratio_to_sink']:.3f} of smtp-sink" for r in queue) + ".")
+    w("")
+tls = [v for v in idle if v["Tls"]]
+if tls:
+    w("An idle TLS session (no target; the issue asks what it costs): "
+      + ", ".join(f"{v['KibPerSession']:.1f} KiB each with {v['Sessions']:,} open" for v in tls) + ".")
+    w("")
+
+reports = sorted(glob.glob(os.path.join(micro, "**", "*-report-github.md"), recursive=True)) if micro else []
+w("## Micro-benchmarks")
+w("")
+if not reports:
+    w("None included in this run (`bench/performance-report.sh --micro FOLDER` includes BenchmarkDotNet's `*-report-github.md` from FOLDER).")
+    w("")
+for report in reports:
+    w(f"### {os.path.basename(report)[:-len('-report-github.md')]}")
+    w("")
+    w(open(report).read().strip())
+    w("")
+
+os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+open(out, "w").write("\n".join(L).rstrip() + "\n")
+print(f"Written {out}")
+PY
