@@ -42,7 +42,7 @@ w(f"<!-- Produced by bench/performance-report.sh from {path}; do not edit by han
 w("")
 w(f"Measured {m['date']} at commit {m['commit']}" + (" with `--quick` (a tenth of the load: a check, not a measurement)." if d.get("quick") else "."))
 w("")
-w("**These figures come from one run on a shared machine with 2 cores where another session was working at the same time:"
+w("**These figures come from one run on a shared machine with 2 cores, where other work may run at the same time:"
   " they are noisy, and a second run can differ by tens of percent. The ratios, measured in the same run against the same load,"
   " are steadier than the absolute rates.**")
 w("")
@@ -53,7 +53,7 @@ w("")
 w("- **smtp-sink** (Postfix's test receiver): answers every command and stores nothing. It is the ceiling of an SMTP receiver, and"
   " the yardstick: the targets are ratios to it, measured in the same run with the same load.")
 w("- **mailroom**: `mailroom serve` on a fresh data folder (SQLite), one account `user0@bench.test`, audit log on, reverse DNS off."
-  " Every 250 after DATA is durable: the body file and its folder fsynced, the SQLite transaction (synchronous=FULL) committed.")
+  " Every 250 after DATA is durable: the SQLite transaction holding the message (synchronous=FULL, shared by the deliveries ready at the same time: group commit) has committed; a body over 128 KiB is a file, fsynced with its folders before that.")
 if d["postfix_queue"].startswith("skipped"):
     w(f"- **postfix-queue**: {d['postfix_queue']}.")
 else:
