@@ -22,10 +22,16 @@ internal sealed class GroupCommit
     /// <summary>Enough to share one fsync among many sessions, few enough to keep a transaction short.</summary>
     private const int MaxBatch = 256;
 
+    /// <summary>Inline bodies in one transaction at most (the WAL holds them until a checkpoint).</summary>
+    private const long MaxBatchBytes = 8L * 1024 * 1024;
+
     private readonly SqliteMailStore _store;
     private readonly Channel<PendingDelivery> _queue = Channel.CreateUnbounded<PendingDelivery>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private int _pending;
+
+    /// <summary>Set by the loop's one thread of work once the transaction being written has committed.</summary>
+    private bool _batchCommitted;
     private int _writing;
 
     public GroupCommit(SqliteMailStore store)
@@ -54,7 +60,7 @@ internal sealed class GroupCommit
         if (!_queue.Writer.TryWrite(delivery))
         {
             Interlocked.Decrement(ref _pending);
-            ObjectDisposedException.ThrowIf(true, _store);
+            throw new StorageException("recording a message: the store is closing");
         }
 
         return delivery.Committed.Task;
@@ -72,9 +78,11 @@ internal sealed class GroupCommit
         var batch = new List<PendingDelivery>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+            long bytes = 0;
+            while (batch.Count < MaxBatch && bytes < MaxBatchBytes && _queue.Reader.TryRead(out var next))
             {
                 batch.Add(next);
+                bytes += next.InlineBody?.Length ?? 0;
             }
 
             Volatile.Write(ref _writing, batch.Count);
@@ -82,14 +90,19 @@ internal sealed class GroupCommit
             try
             {
                 await WriteAsync(batch).ConfigureAwait(false);
-                foreach (var delivery in batch)
-                {
-                    delivery.Committed.TrySetResult();
-                }
+                Complete(batch, null);
             }
 #pragma warning disable CA1031 // Every failure goes to the deliveries that wait for it; the loop must live on.
-            catch (Exception) when (batch.Count > 1)
+            catch (Exception) when (_batchCommitted)
             {
+                // Thrown after the commit (closing the connection, a recorder): the rows are
+                // durable, so the deliveries are too. Failing them now would have their writers
+                // delete the files of committed rows.
+                Complete(batch, null);
+            }
+            catch (Exception exception) when (batch.Count > 1 && IsTheDeliverysOwn(exception))
+            {
+                // One delivery's own fault (an id stored already): each is tried alone, so it fails alone.
                 foreach (var delivery in batch)
                 {
                     await WriteAloneAsync(delivery).ConfigureAwait(false);
@@ -97,13 +110,33 @@ internal sealed class GroupCommit
             }
             catch (Exception exception)
             {
-                batch[0].Committed.TrySetException(exception);
+                // The store's fault (busy, full, broken): every delivery of the batch gets it.
+                Complete(batch, exception);
             }
 #pragma warning restore CA1031
 
             Volatile.Write(ref _writing, 0);
             Interlocked.Add(ref _pending, -batch.Count);
             batch.Clear();
+        }
+    }
+
+    private static bool IsTheDeliverysOwn(Exception exception) =>
+        exception is DirectoryConflictException
+        || exception is StorageException { InnerException: Microsoft.Data.Sqlite.SqliteException sqlite } && StorageFaults.IsUniqueViolation(sqlite);
+
+    private static void Complete(List<PendingDelivery> batch, Exception? failure)
+    {
+        foreach (var delivery in batch)
+        {
+            if (failure is null)
+            {
+                delivery.Committed.TrySetResult();
+            }
+            else
+            {
+                delivery.Committed.TrySetException(failure);
+            }
         }
     }
 
@@ -115,6 +148,10 @@ internal sealed class GroupCommit
             delivery.Committed.TrySetResult();
         }
 #pragma warning disable CA1031 // The failure is the delivery's own.
+        catch (Exception) when (_batchCommitted)
+        {
+            delivery.Committed.TrySetResult();
+        }
         catch (Exception exception)
 #pragma warning restore CA1031
         {
@@ -123,8 +160,10 @@ internal sealed class GroupCommit
     }
 
     /// <summary>The messages rows, inline bodies and deliveries rows of a batch in one transaction.</summary>
-    private Task WriteAsync(IReadOnlyList<PendingDelivery> batch) =>
-        _store.WriteAsync("recording messages", async connection =>
+    private Task WriteAsync(IReadOnlyList<PendingDelivery> batch)
+    {
+        _batchCommitted = false;
+        return _store.WriteAsync("recording messages", async connection =>
         {
             using var transaction = connection.BeginTransaction(deferred: false);
             using var message = connection.CreateCommand();
@@ -184,11 +223,13 @@ internal sealed class GroupCommit
             }
 
             transaction.Commit();
+            _batchCommitted = true;
             foreach (var pending in batch)
             {
                 _store.CommitRecorder?.Record(CommitStep.RowCommitted, pending.Envelope.MessageId);
             }
         }, CancellationToken.None);
+    }
 
     private static async Task ExecuteUniqueAsync(SqliteCommand command, string messageId)
     {

@@ -23,6 +23,9 @@ public sealed partial class SqliteMailStore : IMailStore
 
     private const int BusyTimeoutMilliseconds = 5000;
 
+    /// <summary>The WAL is cut back to this size after a checkpoint, however large a group of inline bodies made it.</summary>
+    private const long JournalSizeLimit = 64L * 1024 * 1024;
+
     private readonly string _connectionString;
     private readonly BodyFiles _bodies;
 
@@ -36,6 +39,7 @@ public sealed partial class SqliteMailStore : IMailStore
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private int _writesInside;
     private int _peakWritesInside;
+    private int _closing;
     private int _disposed;
 
     private SqliteMailStore(string dataDirectory, string connectionString)
@@ -148,10 +152,12 @@ public sealed partial class SqliteMailStore : IMailStore
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
         {
-            // Deliveries already queued still commit.
+            // Deliveries already queued still commit; new ones are refused (StorageException).
+            // Only then does the store refuse connections.
             await GroupCommit.CompleteAsync().ConfigureAwait(false);
+            Volatile.Write(ref _disposed, 1);
 
             // Closes the pooled connections of this database only; other stores in the process
             // keep theirs. The last close checkpoints the WAL into the database file.
@@ -177,7 +183,7 @@ public sealed partial class SqliteMailStore : IMailStore
             // WAL mode NORMAL may lose the last commits on power loss; FULL syncs the WAL at every
             // commit, which is what "250 OK only after a durable commit" needs.
             using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds};";
+            pragmas.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA journal_size_limit = {JournalSizeLimit};";
             await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }

@@ -99,6 +99,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         if (_file is null)
         {
             var body = _memory.AsSpan(0, _memoryLength).ToArray();
+            Release();
             delivery = new PendingDelivery(_envelope, string.Empty, body, Length, SubjectReader.Read(body, truncated: false));
         }
         else
@@ -144,7 +145,6 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         }
 
         _disposed = true;
-        _store.Release(_envelope.MessageId);
         Release();
         try
         {
@@ -174,6 +174,9 @@ internal sealed class SqliteMessageWriter : IMessageWriter
                     // Not visible without its row. A file left in tmp/ goes at the sweep of a later open.
                 }
             }
+
+            // After the file is gone: a second writer for the id must not find it.
+            _store.Release(_envelope.MessageId);
         }
     }
 
@@ -184,7 +187,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         {
             var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _memory.Length * 2));
             _memory.AsSpan(0, _memoryLength).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_memory);
+            ArrayPool<byte>.Shared.Return(_memory, clearArray: true);
             _memory = larger;
         }
 
@@ -196,7 +199,8 @@ internal sealed class SqliteMessageWriter : IMessageWriter
     {
         if (_memory is not null)
         {
-            ArrayPool<byte>.Shared.Return(_memory);
+            // Cleared: the pool is shared, and this held someone's mail.
+            ArrayPool<byte>.Shared.Return(_memory, clearArray: true);
             _memory = null;
             _memoryLength = 0;
         }

@@ -99,6 +99,27 @@ public sealed class InlineBodyTests : TempStore
         Assert.Equal(Body(500), await ReadAsync(stored));
     }
 
+    [Fact]
+    public async Task Closing_the_store_lets_the_deliveries_already_queued_commit_and_refuses_new_ones()
+    {
+        var alice = await AddUserAsync("alice@example.com");
+        Task<string>[] queued;
+        Task closing;
+        using (HoldWriteLock())
+        {
+            queued = [.. Enumerable.Range(0, 10).Select(i => Task.Run(() => DeliverAsync(Body(900 + i), alice)))];
+            await WaitForAsync(() => Store.GroupCommit.Pending == 10);
+            closing = Store.DisposeAsync().AsTask();
+        }
+
+        await closing;
+        var ids = await Task.WhenAll(queued);
+        await Assert.ThrowsAsync<StorageException>(() => Store.GroupCommit.CommitAsync(
+            new PendingDelivery(new MessageEnvelope(MessageIds.New(), "s@example.net", [new EnvelopeRecipient(alice, alice.Address)], DateTimeOffset.UtcNow), string.Empty, [1], 1, null)));
+        await ReopenAsync();
+        Assert.Equal(ids.Order(), (await Store.ListMessagesAsync(null, None)).Select(s => s.MessageId).Order());
+    }
+
     /// <summary>Waits (at most 4 s, under busy_timeout's 5 s) for the group commit to reach a state.</summary>
     private static async Task WaitForAsync(Func<bool> condition)
     {

@@ -83,6 +83,12 @@ internal static class MessageReception
             {
                 problem = session.StorageFailureReply(ex);
             }
+            catch (DirectoryConflictException ex)
+            {
+                // The id is stored already (ids are random, so next to never): nothing of this
+                // message was kept, and the client may send it again.
+                problem = session.StorageFailureReply(new StorageException(ex.Message, ex));
+            }
         }
 
         if (problem is not null)
