@@ -1,4 +1,3 @@
-using System.Buffers;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Storage.Postgres;
@@ -15,8 +14,7 @@ internal sealed class PostgresMessageWriter : IMessageWriter
 {
     private readonly PostgresMailStore _store;
     private readonly MessageEnvelope _envelope;
-    private byte[]? _memory = ArrayPool<byte>.Shared.Rent(16 * 1024);
-    private int _memoryLength;
+    private readonly BodyBuffer _memory = new();
     private FileStream? _spool;
     private bool _committed;
     private bool _disposed;
@@ -39,11 +37,9 @@ internal sealed class PostgresMessageWriter : IMessageWriter
             throw new InvalidOperationException("The message was already committed.");
         }
 
-        if (_spool is null && _memoryLength + data.Length <= PostgresMailStore.MemoryBodyLimit)
+        if (_spool is null && _memory.Length + data.Length <= PostgresMailStore.MemoryBodyLimit)
         {
-            EnsureCapacity(_memoryLength + data.Length);
-            data.Span.CopyTo(_memory.AsSpan(_memoryLength));
-            _memoryLength += data.Length;
+            _memory.Append(data.Span);
         }
         else
         {
@@ -52,19 +48,16 @@ internal sealed class PostgresMessageWriter : IMessageWriter
                 if (_spool is null)
                 {
                     _spool = OpenSpool();
-                    await _spool.WriteAsync(_memory.AsMemory(0, _memoryLength), cancellationToken).ConfigureAwait(false);
+                    await _spool.WriteAsync(_memory.Memory, cancellationToken).ConfigureAwait(false);
                 }
 
                 await _spool.WriteAsync(data, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
             // The memory keeps the first bytes for the subject, however large the first writes were.
-            if (_memoryLength < SubjectReader.Limit)
+            if (_memory.Length < SubjectReader.Limit)
             {
-                var take = Math.Min(data.Length, SubjectReader.Limit - _memoryLength);
-                EnsureCapacity(_memoryLength + take);
-                data.Span[..take].CopyTo(_memory.AsSpan(_memoryLength));
-                _memoryLength += take;
+                _memory.Append(data.Span[..Math.Min(data.Length, SubjectReader.Limit - _memory.Length)]);
             }
         }
 
@@ -89,12 +82,12 @@ internal sealed class PostgresMessageWriter : IMessageWriter
         string? subject;
         if (_spool is null)
         {
-            subject = SubjectReader.Read(_memory.AsSpan(0, _memoryLength), truncated: false);
+            subject = SubjectReader.Read(_memory.Span, truncated: false);
         }
         else
         {
             await _store.Faults.RunAsync("spooling the message body", () => _spool.FlushAsync(cancellationToken)).ConfigureAwait(false);
-            subject = SubjectReader.Read(_memory.AsSpan(0, Math.Min(_memoryLength, SubjectReader.Limit)), truncated: true);
+            subject = SubjectReader.Read(_memory.Span, truncated: true);
             _spool.Position = 0;
         }
 
@@ -105,14 +98,14 @@ internal sealed class PostgresMessageWriter : IMessageWriter
         {
             if (_spool is null)
             {
-                return seq == 0 ? _memory.AsMemory(0, _memoryLength) : ReadOnlyMemory<byte>.Empty;
+                return seq == 0 ? _memory.Memory : ReadOnlyMemory<byte>.Empty;
             }
 
-            // The memory buffer holds the first MemoryBodyLimit bytes already copied to the
-            // spool; it is reused for each chunk, which is sent before the next is read.
-            EnsureCapacity(PostgresMailStore.ChunkSize);
-            var read = await _spool.ReadAtLeastAsync(_memory.AsMemory(0, PostgresMailStore.ChunkSize), PostgresMailStore.ChunkSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            return _memory.AsMemory(0, read);
+            // The memory holds the first bytes, already in the spool and read for the subject;
+            // it is reused for each chunk, which is sent before the next is read.
+            var chunk = _memory.Reuse(PostgresMailStore.ChunkSize);
+            var read = await _spool.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            return chunk[..read];
         }
     }
 
@@ -125,11 +118,7 @@ internal sealed class PostgresMessageWriter : IMessageWriter
 
         _disposed = true;
         _store.Release(_envelope.MessageId);
-        if (_memory is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_memory);
-            _memory = null;
-        }
+        _memory.Dispose();
 
         if (_spool is not null)
         {
@@ -158,17 +147,4 @@ internal sealed class PostgresMessageWriter : IMessageWriter
                 BufferSize = 64 * 1024,
                 Options = FileOptions.Asynchronous | FileOptions.DeleteOnClose,
             });
-
-    private void EnsureCapacity(int needed)
-    {
-        if (_memory!.Length >= needed)
-        {
-            return;
-        }
-
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Min(_memory.Length * 2, PostgresMailStore.MemoryBodyLimit)));
-        _memory.AsSpan(0, _memoryLength).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_memory);
-        _memory = larger;
-    }
 }

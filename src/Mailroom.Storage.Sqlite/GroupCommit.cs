@@ -217,7 +217,7 @@ internal sealed class GroupCommit
                 foreach (var to in envelope.Recipients)
                 {
                     mailbox.Value = to.Mailbox.Id;
-                    recipient.Value = to.Address.ToLowerInvariant();
+                    recipient.Value = StoredAddress.Normalize(to.Address);
                     await delivery.ExecuteNonQueryAsync().ConfigureAwait(false);
                 }
             }

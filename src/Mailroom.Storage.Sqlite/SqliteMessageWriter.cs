@@ -1,4 +1,3 @@
-using System.Buffers;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Storage.Sqlite;
@@ -19,8 +18,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
     private readonly string _relativePath;
     private readonly string _tempPath;
     private readonly string _finalPath;
-    private byte[]? _memory = ArrayPool<byte>.Shared.Rent(4096);
-    private int _memoryLength;
+    private readonly BodyBuffer _memory = new();
     private FileStream? _file;
     private bool _renamed;
     private bool _committed;
@@ -47,9 +45,9 @@ internal sealed class SqliteMessageWriter : IMessageWriter
             throw new InvalidOperationException("The message was already committed, or its commit failed.");
         }
 
-        if (_file is null && _memoryLength + data.Length <= _store.InlineBodyLimit)
+        if (_file is null && _memory.Length + data.Length <= _store.InlineBodyLimit)
         {
-            Keep(data.Span);
+            _memory.Append(data.Span);
         }
         else
         {
@@ -66,8 +64,8 @@ internal sealed class SqliteMessageWriter : IMessageWriter
                         BufferSize = 64 * 1024,
                         Options = FileOptions.Asynchronous,
                     });
-                    await _file.WriteAsync(_memory.AsMemory(0, _memoryLength), cancellationToken).ConfigureAwait(false);
-                    Release();
+                    await _file.WriteAsync(_memory.Memory, cancellationToken).ConfigureAwait(false);
+                    _memory.Dispose();
                 }
 
                 await _file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
@@ -98,8 +96,8 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         PendingDelivery delivery;
         if (_file is null)
         {
-            var body = _memory.AsSpan(0, _memoryLength).ToArray();
-            Release();
+            var body = _memory.Span.ToArray();
+            _memory.Dispose();
             delivery = new PendingDelivery(_envelope, string.Empty, body, Length, SubjectReader.Read(body, truncated: false));
         }
         else
@@ -145,7 +143,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         }
 
         _disposed = true;
-        Release();
+        _memory.Dispose();
         try
         {
             if (_file is not null)
@@ -177,32 +175,6 @@ internal sealed class SqliteMessageWriter : IMessageWriter
 
             // After the file is gone: a second writer for the id must not find it.
             _store.Release(_envelope.MessageId);
-        }
-    }
-
-    private void Keep(ReadOnlySpan<byte> data)
-    {
-        var needed = _memoryLength + data.Length;
-        if (_memory!.Length < needed)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _memory.Length * 2));
-            _memory.AsSpan(0, _memoryLength).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_memory, clearArray: true);
-            _memory = larger;
-        }
-
-        data.CopyTo(_memory.AsSpan(_memoryLength));
-        _memoryLength = needed;
-    }
-
-    private void Release()
-    {
-        if (_memory is not null)
-        {
-            // Cleared: the pool is shared, and this held someone's mail.
-            ArrayPool<byte>.Shared.Return(_memory, clearArray: true);
-            _memory = null;
-            _memoryLength = 0;
         }
     }
 

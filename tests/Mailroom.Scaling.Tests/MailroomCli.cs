@@ -23,19 +23,8 @@ internal static class MailroomCli
     /// <summary><c>mailroom ARGS</c> as a process, with <paramref name="input"/> on its standard input (a password for --password-stdin).</summary>
     public static async Task<CliResult> RunProcessAsync(string input, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardInputEncoding = new UTF8Encoding(false),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mailroom.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = Mailroom.Testing.MailroomProgram.StartInfo(args);
+        start.StandardInputEncoding = new UTF8Encoding(false);
 
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -109,6 +109,28 @@ public abstract class MessageContract : StoreContract
     }
 
     [Fact]
+    public async Task AnIdStoredAlreadyIsRefusedAndTheStoredMessageKept()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var id = await DeliverAsync("Subject: first\r\n\r\nkept\r\n"u8.ToArray(), a);
+        var again = new MessageEnvelope(id, "s@example.net", [new EnvelopeRecipient(a, a.Address)], DateTimeOffset.UtcNow);
+
+        // Refused at the start or at the commit, as the store finds it; never stored twice.
+        await Assert.ThrowsAsync<DirectoryConflictException>(async () =>
+        {
+            await using var writer = await Store.BeginMessageAsync(again, None);
+            await writer.WriteAsync("Subject: second\r\n\r\nlost\r\n"u8.ToArray(), None);
+            await writer.CommitAsync(None);
+        });
+
+        Assert.Equal("first", Assert.Single(await Store.ListMessagesAsync(null, None)).Subject);
+        await using var stream = await Store.OpenMessageAsync(id, None);
+        using var copy = new MemoryStream();
+        await stream!.CopyToAsync(copy);
+        Assert.Equal("Subject: first\r\n\r\nkept\r\n"u8.ToArray(), copy.ToArray());
+    }
+
+    [Fact]
     public async Task ASecondWriterForTheSameIdIsRefused()
     {
         var a = await AddUserAsync("a@example.com");

@@ -33,16 +33,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string dataFolder, string domain = "example.test", IDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "serve", "--data", dataFolder, "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--submissions", "127.0.0.1:0", "--domain", domain })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = MailroomProgram.StartInfo(["serve", "--data", dataFolder, "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--submissions", "127.0.0.1:0", "--domain", domain]);
+        start.RedirectStandardInput = false;
 
         start.Environment["MAILROOM__Smtp__ReverseDnsLookup"] = "false";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())

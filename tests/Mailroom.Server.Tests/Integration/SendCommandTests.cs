@@ -145,17 +145,7 @@ public sealed class SendCommandTests : IDisposable
     {
         await using var server = await LoopbackServer.StartAsync();
         var config = await WriteAsync("client.json", Encoding.UTF8.GetBytes($$"""{ "Server": "127.0.0.1:{{server.Port}}", "Tls": "none" }"""));
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mailroom.dll"), "sendmail", "bob@example.test" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = Mailroom.Testing.MailroomProgram.StartInfo(["sendmail", "bob@example.test"]);
 
         start.Environment["MAILROOM_CLIENT_CONFIG"] = config;
         using var process = Process.Start(start)!;
@@ -274,18 +264,7 @@ public sealed class SendCommandTests : IDisposable
     /// <summary>Runs the real <c>mailroom</c> program with <paramref name="input"/> on standard input; nothing of the test's environment but PATH and HOME.</summary>
     private async Task<(int Exit, string Output, string Error)> MailroomAsync(string[] args, string input = "", Dictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mailroom.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = Mailroom.Testing.MailroomProgram.StartInfo(args);
 
         // No client.json of the person running the tests may change what is tested.
         start.Environment["MAILROOM_CLIENT_CONFIG"] = await WriteAsync("empty-client.json", "{}"u8.ToArray());

@@ -224,22 +224,11 @@ public sealed class ShellTests : IDisposable
     /// <summary>Runs the real <c>mailroom</c> program with <paramref name="input"/> on standard input; no client.json, no MAILROOM_PASSWORD.</summary>
     private async Task<(int Exit, string Output, string Error)> MailroomAsync(string[] args, string input)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardInputEncoding = new UTF8Encoding(false),
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = _folder,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mailroom.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = Mailroom.Testing.MailroomProgram.StartInfo(args);
+        start.StandardInputEncoding = new UTF8Encoding(false);
+        start.StandardOutputEncoding = Encoding.UTF8;
+        start.StandardErrorEncoding = Encoding.UTF8;
+        start.WorkingDirectory = _folder;
 
         var config = Path.Combine(_folder, "empty-client.json");
         await File.WriteAllTextAsync(config, "{}");
