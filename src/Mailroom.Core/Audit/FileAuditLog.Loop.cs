@@ -13,6 +13,21 @@ public sealed partial class FileAuditLog
     private readonly ITimer _retryTimer;
     private readonly SemaphoreSlim _wake = new(0);
 
+    /// <summary>
+    /// What wakes the loop outside a failure: an entry someone waits for, a pile of
+    /// <see cref="QuietLimit"/> plain ones, the flush timer, or closing. A plain entry alone does
+    /// not: it waits in the queue for the next of those, so the loop runs (and writes) once per
+    /// batch of commands rather than once per command.
+    /// </summary>
+    private readonly SemaphoreSlim _doorbell = new(0);
+
+    /// <summary>Plain entries that may wait in the queue before they wake the loop; bounds what a flood of them holds in memory.</summary>
+    private const int QuietLimit = 512;
+
+    private int _rung;
+    private int _quiet;
+    private int _flushArmed;
+
     // Everything below belongs to the loop.
     private readonly List<PendingEntry> _unwritten = [];
     private readonly List<PendingEntry> _unsynced = [];
@@ -35,21 +50,22 @@ public sealed partial class FileAuditLog
     {
         try
         {
-            var reader = _queue.Reader;
             while (!_closing)
             {
                 if (_failing)
                 {
                     await _wake.WaitAsync().ConfigureAwait(false);
                 }
-                else if (!await reader.WaitToReadAsync().ConfigureAwait(false))
+                else
                 {
-                    break;
+                    await _doorbell.WaitAsync().ConfigureAwait(false);
+                    Volatile.Write(ref _rung, 0);
                 }
 
-                if (!_closing)
+                if (!_closing && Step(closing: false))
                 {
-                    Step(closing: false);
+                    // The batch limit left entries in the queue: go round again for them.
+                    Ring();
                 }
             }
 
@@ -77,13 +93,21 @@ public sealed partial class FileAuditLog
         }
     }
 
-    /// <summary>One batch: serialise what has queued, write it with one call, fsync if anyone waits or the interval is up.</summary>
-    private void Step(bool closing)
+    /// <summary>
+    /// One batch: serialise what has queued, write it with one call, fsync if anyone waits or the
+    /// interval is up. True when the batch limit left entries in the queue.
+    /// </summary>
+    private bool Step(bool closing)
     {
         var now = _time.GetUtcNow();
 
+        // Cleared before the queue is read, so a plain entry queued from here on either is taken
+        // by this batch or finds the flags clear and wakes the loop or arms the timer itself.
+        Volatile.Write(ref _quiet, 0);
+        Volatile.Write(ref _flushArmed, 0);
+
         // Closing takes everything left, however much, so audit.stop comes last and nothing queued is lost.
-        Drain(now, closing ? int.MaxValue : MaxBatchEntries);
+        var full = Drain(now, closing ? int.MaxValue : MaxBatchEntries);
         if (closing && _writeStop)
         {
             Append(new AuditEvent { Kind = AuditKinds.LogStop, Outcome = AuditOutcome.Ok }, now, null, isInternal: true, counted: false);
@@ -93,7 +117,7 @@ public sealed partial class FileAuditLog
         {
             // Nothing is waiting for the disk, so nothing is unaudited.
             MarkWritable();
-            return;
+            return full;
         }
 
         // After a failure only an fsync proves the disk works again (see MarkWritable).
@@ -112,6 +136,7 @@ public sealed partial class FileAuditLog
             }
             else
             {
+                Volatile.Write(ref _flushArmed, 1);
                 _flushTimer.Change(_lastSync + _options.FlushInterval - now, Timeout.InfiniteTimeSpan);
             }
         }
@@ -119,9 +144,12 @@ public sealed partial class FileAuditLog
         {
             Fail(ex, now, retry: !closing);
         }
+
+        return full;
     }
 
-    private void Drain(DateTimeOffset now, int limit)
+    /// <summary>Takes up to <paramref name="limit"/> queued entries into the batch; true when it stopped at the limit.</summary>
+    private bool Drain(DateTimeOffset now, int limit)
     {
         var dropped = Interlocked.Exchange(ref _dropped, 0);
         if (dropped > 0)
@@ -135,13 +163,17 @@ public sealed partial class FileAuditLog
             Append(gap, now, null, isInternal: true, counted: false);
         }
 
-        for (var taken = 0; taken < limit && _queue.Reader.TryRead(out var queued); taken++)
+        for (var taken = 0; taken < limit; taken++)
         {
-            if (queued.Entry is not null)
+            if (!_queue.Reader.TryRead(out var queued))
             {
-                Append(queued.Entry, queued.Time, queued.Waiter, queued.Internal, counted: !queued.Internal);
+                return false;
             }
+
+            Append(queued.Entry, queued.Time, queued.Waiter, queued.Internal, counted: !queued.Internal);
         }
+
+        return true;
     }
 
     /// <summary>Gives the entry its sequence number and link, and keeps its bytes until they are fsynced.</summary>
@@ -383,7 +415,33 @@ public sealed partial class FileAuditLog
         }
     }
 
-    private void OnFlushDue() => _queue.Writer.TryWrite(Queued.Tick);
+    private void OnFlushDue() => Ring();
+
+    /// <summary>Wakes the loop; rings once however many callers ring before it wakes.</summary>
+    private void Ring()
+    {
+        if (Interlocked.Exchange(ref _rung, 1) == 0)
+        {
+            _doorbell.Release();
+        }
+    }
+
+    /// <summary>
+    /// A plain entry has been queued: it wakes the loop only as the <see cref="QuietLimit"/>th since
+    /// the last batch; otherwise the first of them arms the flush timer, so it is written and
+    /// fsynced within <see cref="AuditLogOptions.FlushInterval"/> even if nothing else comes.
+    /// </summary>
+    private void OnPlainQueued()
+    {
+        if (Interlocked.Increment(ref _quiet) >= QuietLimit)
+        {
+            Ring();
+        }
+        else if (Interlocked.Exchange(ref _flushArmed, 1) == 0)
+        {
+            _flushTimer.Change(_options.FlushInterval, Timeout.InfiniteTimeSpan);
+        }
+    }
 
     private void OnRetryDue() => _wake.Release();
 

@@ -139,7 +139,11 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
             return;
         }
 
-        if (!_queue.Writer.TryWrite(new Queued(entry, Stamp(entry), null, Internal: false)))
+        if (_queue.Writer.TryWrite(new Queued(entry, Stamp(entry), null, Internal: false)))
+        {
+            OnPlainQueued();
+        }
+        else
         {
             Interlocked.Decrement(ref _pending);
         }
@@ -179,6 +183,8 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
             return ValueTask.FromException(new AuditLogException("The audit log is closed."));
         }
 
+        Ring();
+
         return new ValueTask(waiter.Task.WaitAsync(cancellationToken));
     }
 
@@ -202,6 +208,7 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
         _closing = true;
         _queue.Writer.TryComplete();
         _wake.Release();
+        Ring();
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
@@ -215,9 +222,13 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
     private Task EnqueueInternalDurable(AuditEvent entry)
     {
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _queue.Writer.TryWrite(new Queued(entry, _time.GetUtcNow(), waiter, Internal: true))
-            ? waiter.Task
-            : Task.FromException(new AuditLogException("The audit log is closed."));
+        if (!_queue.Writer.TryWrite(new Queued(entry, _time.GetUtcNow(), waiter, Internal: true)))
+        {
+            return Task.FromException(new AuditLogException("The audit log is closed."));
+        }
+
+        Ring();
+        return waiter.Task;
     }
 
     private bool TryReserve()
@@ -296,9 +307,5 @@ public sealed partial class FileAuditLog : IAuditLog, IAsyncDisposable
     private static bool IsLocked(IOException ex) =>
         ex.HResult is 11 or 35 or unchecked((int)0x80070020) or unchecked((int)0x80070021);
 
-    private readonly record struct Queued(AuditEvent? Entry, DateTimeOffset Time, TaskCompletionSource? Waiter, bool Internal)
-    {
-        /// <summary>Wakes the loop to fsync what waits for <see cref="AuditLogOptions.FlushInterval"/>.</summary>
-        public static Queued Tick => default;
-    }
+    private readonly record struct Queued(AuditEvent Entry, DateTimeOffset Time, TaskCompletionSource? Waiter, bool Internal);
 }

@@ -12,6 +12,9 @@ internal sealed class AuditRecorder(SmtpServices services, ConnectionInfo connec
 {
     private IAuditLog AuditLog => services.Audit;
 
+    // Every entry of the connection names the client: formatted once, not per command.
+    private readonly string _client = connection.Remote.ToString();
+
     private bool Refuses => services.Options.AuditOnFailure == AuditFailurePolicy.Refuse;
 
     /// <summary>
@@ -30,7 +33,7 @@ internal sealed class AuditRecorder(SmtpServices services, ConnectionInfo connec
         Outcome = outcome,
         Timestamp = services.Time.GetUtcNow(),
         Session = connection.SessionId,
-        Client = connection.Remote.ToString(),
+        Client = _client,
         Listener = AuditText.Listener(connection.Role),
         User = user,
     };

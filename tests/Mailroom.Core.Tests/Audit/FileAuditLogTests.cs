@@ -340,26 +340,72 @@ public sealed class FileAuditLogTests : AuditTestBase
     }
 
     [Fact]
-    public async Task A_plain_record_is_written_at_once_but_fsynced_only_when_the_flush_interval_is_up()
+    public async Task A_plain_record_alone_waits_and_is_written_and_fsynced_when_the_flush_interval_is_up()
     {
         using var disk = new FakeAuditFileSystem();
         await using var log = await OpenAsync(Options() with { FlushInterval = TimeSpan.FromSeconds(2) }, disk);
         var syncsBefore = disk.Syncs;
         var writesBefore = disk.Writes;
         var synced = disk.NextSuccessfulSync();
-        var flushArmed = Time.NextTimerArmed();
 
         log.Record(Event(1));
-        await flushArmed.WaitAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(writesBefore + 1, disk.Writes);
         Time.Advance(TimeSpan.FromSeconds(1));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(writesBefore, disk.Writes);
         Assert.False(synced.IsCompleted);
         Assert.Equal(1, log.LastSequence);
 
         Time.Advance(TimeSpan.FromSeconds(1));
         await synced.WaitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(writesBefore + 1, disk.Writes);
         Assert.Equal(syncsBefore + 1, disk.Syncs);
         Assert.Equal(2, log.LastSequence);
+    }
+
+    [Fact]
+    public async Task Plain_records_do_not_wake_the_writer_and_go_to_disk_in_one_write_with_the_next_durable_one()
+    {
+        using var disk = new FakeAuditFileSystem();
+        await using var log = await OpenAsync(Options(), disk);
+        var writesBefore = disk.Writes;
+
+        // Far apart in time, so a writer woken by each would have written each on its own.
+        for (var i = 1; i <= 3; i++)
+        {
+            log.Record(Event(i));
+            await Task.Delay(30, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(writesBefore, disk.Writes);
+        await log.RecordDurableAsync(Event(4), CancellationToken.None);
+        Assert.Equal(writesBefore + 1, disk.Writes);
+        Assert.Equal(5, log.LastSequence);
+    }
+
+    [Fact]
+    public async Task A_pile_of_plain_records_wakes_the_writer_without_the_timer_and_none_is_lost()
+    {
+        using var disk = new FakeAuditFileSystem();
+        await using var log = await OpenAsync(Options() with { FlushInterval = TimeSpan.FromHours(1) }, disk);
+        var writesBefore = disk.Writes;
+
+        for (var i = 1; i <= 1100; i++)
+        {
+            log.Record(Event(i));
+        }
+
+        // Two piles of 512 have woken it; the last 76 wait for the timer or a durable entry.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (disk.Writes < writesBefore + 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.InRange(disk.Writes, writesBefore + 1, writesBefore + 2);
+        await log.DisposeAsync();
+        var commands = ReadAll(Folder).Where(r => r.Event!.Kind == AuditKinds.Command).ToList();
+        Assert.Equal(1100, commands.Count);
+        Assert.True(Verify().Intact);
     }
 
     [Fact]
