@@ -64,7 +64,8 @@ w("")
 w(f"Each receiver gets the same load twice: from Postfix's **smtp-source** (`-d -s {d['sessions']} -l SIZE -m COUNT`: {d['sessions']} sessions, each sending its messages"
   " over one connection without pipelining; the rate is messages over the wall time of the run; MB/s counts only the body, `-l`)"
   " and from our **bench** (`mailroom-bench --server`: the same sessions, MAIL, RCPT and DATA pipelined; it times each message from the end of"
-  " its data to the 250 for the percentiles). Before each receiver's runs a tenth of the load is sent unmeasured, to warm it up."
+  " its data to the 250 for the percentiles). Before each receiver's runs the same load is sent once unmeasured, so that each is measured in its steady state:"
+  " a .NET process goes on compiling its hot code again, optimised, for some seconds of load, and a server runs for months."
   " The bench is a heavier client than smtp-source (it shares the 2 cores with the server), so smtp-sink's rate under it is lower"
   " and the ratios under it are higher; the smtp-source figures are the ones to set beside published ones."
   " Server CPU per message is the mailroom process's user and system time over the run (from /proc) divided by the messages.")

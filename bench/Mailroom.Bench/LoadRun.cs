@@ -12,7 +12,7 @@ namespace Mailroom.Bench;
 /// <param name="Store">The started server's store: "sqlite" (the default) or "postgres"; null for a server the bench did not start.</param>
 /// <param name="Body">"text": lines of one repeated letter (the default; compresses to almost nothing); "base64": seeded random base64 lines, as an attachment is sent (PostgreSQL's TOAST barely compresses it).</param>
 /// <param name="Nodes">How many <c>mailroom serve</c> processes the bench starts on the one store; more than one only on PostgreSQL.</param>
-public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage, string Audit = "on", string? Store = "sqlite", int Nodes = 1, string Body = "text");
+public sealed record LoadSettings(int Sessions, int MessagesPerSession, int Size, int Recipients, bool ConnectionPerMessage, string Audit = "on", string? Store = "sqlite", int Nodes = 1, string Body = "text", int WarmupPerSession = 0);
 
 /// <summary>
 /// One started <c>mailroom serve</c> node. CPU per message divides the node's CPU time over
@@ -98,13 +98,17 @@ public static class LoadRun
         var recipients = Enumerable.Range(0, settings.Recipients).Select(i => $"user{i}@{Domain}").ToArray();
         if (target is not null)
         {
-            return await MeasureAsync(settings, [IPEndPoint.Parse(target)], recipients, null, cancellationToken);
+            IPEndPoint[] endpoint = [IPEndPoint.Parse(target)];
+            await WarmUpAsync(settings, endpoint, recipients, cancellationToken);
+            return await MeasureAsync(settings, endpoint, recipients, null, cancellationToken);
         }
 
         var own = await ServerUnderTest.StartAsync(settings.Store ?? "sqlite", settings.Nodes, recipients, settings.Audit, cancellationToken);
         try
         {
-            var report = await MeasureAsync(settings, own.Nodes.Select(n => n.Endpoint).ToArray(), recipients, own, cancellationToken);
+            var endpoints = own.Nodes.Select(n => n.Endpoint).ToArray();
+            await WarmUpAsync(settings, endpoints, recipients, cancellationToken);
+            var report = await MeasureAsync(settings, endpoints, recipients, own, cancellationToken);
             if (report.Errors.Count > 0)
             {
                 await Console.Error.WriteAsync(own.Diagnostics(linesEach: 20));
@@ -115,6 +119,19 @@ public static class LoadRun
         finally
         {
             await own.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The same load, unmeasured, before the measured one (<see cref="LoadSettings.WarmupPerSession"/>
+    /// messages per session): a .NET server goes on compiling its hot code again, optimised, for
+    /// some seconds of load, and it is the steady state that a server spends its life in.
+    /// </summary>
+    private static async Task WarmUpAsync(LoadSettings settings, IPEndPoint[] endpoints, string[] recipients, CancellationToken cancellationToken)
+    {
+        if (settings.WarmupPerSession > 0)
+        {
+            await MeasureAsync(settings with { MessagesPerSession = settings.WarmupPerSession }, endpoints, recipients, null, cancellationToken);
         }
     }
 

@@ -17,9 +17,10 @@ body.AcceptOnlyFromAmong("text", "base64");
 var idle = new Option<int?>("--idle") { Description = "Instead of the load: open this many sessions to a server the bench starts, leave them idle, and report the server's memory per session" };
 var idleTls = new Option<bool>("--idle-tls") { Description = "With --idle: each session does EHLO and STARTTLS before it goes idle" };
 var oneMessage = new Option<long?>("--one-message-size") { Description = "Instead of the load: send one message of this many octets to a server the bench starts, and report the rise of its resident memory" };
+var warmup = new Option<int?>("--warmup") { Description = "Messages per session sent unmeasured before the measured run (default: as many as --messages when the bench starts the server, none with --server)" };
 var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
 var root = new RootCommand("Mailroom's load benchmark: SMTP sessions sending messages, with durable 250s.");
-foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, store, nodes, body, idle, idleTls, oneMessage, json })
+foreach (var option in new Option[] { sessions, messages, size, recipients, newConnection, server, audit, store, nodes, body, warmup, idle, idleTls, oneMessage, json })
 {
     root.Options.Add(option);
 }
@@ -71,7 +72,8 @@ root.SetAction(async (parse, cancellationToken) =>
         parse.GetValue(audit)!,
         parse.GetValue(server) is null ? parse.GetValue(store) : null,
         parse.GetValue(nodes),
-        parse.GetValue(body)!);
+        parse.GetValue(body)!,
+        parse.GetValue(warmup) ?? (parse.GetValue(server) is null ? parse.GetValue(messages) : 0));
     LoadReport report;
     try
     {

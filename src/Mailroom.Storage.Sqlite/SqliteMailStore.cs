@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Mailroom.Core.Storage;
 
 using Microsoft.Data.Sqlite;
@@ -21,7 +22,7 @@ public sealed partial class SqliteMailStore : IMailStore
     /// </summary>
     internal static readonly TimeSpan OrphanGracePeriod = TimeSpan.FromMinutes(15);
 
-    private const int BusyTimeoutMilliseconds = 5000;
+    internal const int BusyTimeoutMilliseconds = 5000;
 
     /// <summary>The WAL is cut back to this size after a checkpoint, however large a group of inline bodies made it.</summary>
     private const long JournalSizeLimit = 64L * 1024 * 1024;
@@ -171,6 +172,11 @@ public sealed partial class SqliteMailStore : IMailStore
 
     internal void Release(string messageId) => _inFlight.TryRemove(messageId, out _);
 
+    /// <summary>The SQLite connections (pooled across opens) whose per-connection settings are made.</summary>
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = [];
+
+    private static readonly object Configured = new();
+
     internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -181,10 +187,18 @@ public sealed partial class SqliteMailStore : IMailStore
 
             // Per-connection settings (journal_mode is kept in the file). synchronous=FULL: in
             // WAL mode NORMAL may lose the last commits on power loss; FULL syncs the WAL at every
-            // commit, which is what "250 OK only after a durable commit" needs.
-            using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA journal_size_limit = {JournalSizeLimit};";
-            await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            // commit, which is what "250 OK only after a durable commit" needs. They last as long
+            // as the SQLite connection, which the pool keeps open across many opens: set once per
+            // handle, not parsed and run again for every query.
+            var handle = connection.Handle!;
+            if (!_configured.TryGetValue(handle, out _))
+            {
+                using var pragmas = connection.CreateCommand();
+                pragmas.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA journal_size_limit = {JournalSizeLimit};";
+                await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                _configured.AddOrUpdate(handle, Configured);
+            }
+
             return connection;
         }
         catch
