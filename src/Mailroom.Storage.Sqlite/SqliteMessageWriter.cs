@@ -98,7 +98,7 @@ internal sealed class SqliteMessageWriter : IMessageWriter
         {
             var body = _memory.Span.ToArray();
             _memory.Dispose();
-            delivery = new PendingDelivery(_envelope, string.Empty, body, Length, SubjectReader.Read(body, truncated: false));
+            delivery = new PendingDelivery(_envelope, string.Empty, body, Length, SubjectReader.Read(body));
         }
         else
         {

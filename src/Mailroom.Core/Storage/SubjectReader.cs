@@ -80,6 +80,25 @@ public static class SubjectReader
         }
     }
 
+    /// <summary>
+    /// <inheritdoc cref="Read(ReadOnlySpan{byte}, bool)"/> A whole message already in an array of
+    /// its own is parsed where it lies, without the copy the span overload makes.
+    /// </summary>
+    public static string? Read(byte[] message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            return message.Length > Limit ? Read(message.AsSpan(), truncated: false) : Parse(message, message.Length, truncated: false);
+        }
+#pragma warning disable CA1031 // Any parse failure only costs the listing its subject.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+
     private static string? Parse(byte[] buffer, int length, bool truncated)
     {
         // A prefix that may end inside a line loses that partial line, so a header cut at the
