@@ -49,6 +49,38 @@ public class CommandParserBenchmarks
 }
 
 /// <summary>
+/// The same lines through a session's <see cref="CommandLineCache"/>, once it has seen each of
+/// them: the steady state of a client that sends the same transaction again and again.
+/// </summary>
+[MemoryDiagnoser]
+public class CachedCommandParserBenchmarks
+{
+    private ReadOnlySequence<byte> _input;
+    private CommandLineCache _cache;
+
+    [ParamsSource(nameof(Commands))]
+    public string Command { get; set; } = "NOOP";
+
+    public static IEnumerable<string> Commands => CommandParserBenchmarks.Lines.Keys;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _input = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(CommandParserBenchmarks.Lines[Command] + "\r\n"));
+        _ = ParseCached();
+    }
+
+    [Benchmark]
+    public SmtpCommand? ParseCached()
+    {
+        var buffer = _input;
+        var reader = default(LineReader);
+        _ = reader.TryRead(ref buffer, 512, out var line);
+        return _cache.Parse(line.FirstSpan).Command;
+    }
+}
+
+/// <summary>
 /// A pipelined group in one read: every line of <see cref="CommandParserBenchmarks.Lines"/>, found
 /// and parsed in turn from one buffer, as the session does between two reads of the pipe.
 /// </summary>
@@ -56,10 +88,14 @@ public class CommandParserBenchmarks
 public class CommandMixBenchmarks
 {
     private ReadOnlySequence<byte> _input;
+    private CommandLineCache _cache;
 
     [GlobalSetup]
-    public void Setup() =>
+    public void Setup()
+    {
         _input = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(string.Concat(CommandParserBenchmarks.Lines.Values.Select(l => l + "\r\n"))));
+        _ = ParseMixThroughCache();
+    }
 
     [Benchmark]
     public int ParseMix()
@@ -70,6 +106,21 @@ public class CommandMixBenchmarks
         while (reader.TryRead(ref buffer, 512, out var line) == LineStatus.Line)
         {
             parsed += CommandParser.Parse(line.FirstSpan).Command is null ? 0 : 1;
+        }
+
+        return parsed;
+    }
+
+    /// <summary>The same group through a session's <see cref="CommandLineCache"/> that has seen it before.</summary>
+    [Benchmark]
+    public int ParseMixThroughCache()
+    {
+        var buffer = _input;
+        var reader = default(LineReader);
+        var parsed = 0;
+        while (reader.TryRead(ref buffer, 512, out var line) == LineStatus.Line)
+        {
+            parsed += _cache.Parse(line.FirstSpan).Command is null ? 0 : 1;
         }
 
         return parsed;

@@ -55,6 +55,42 @@ public sealed class CommandParserAllocationTests
         Assert.Same(parsed, CommandParser.Parse("rset"u8).Command);
     }
 
+    /// <summary>
+    /// A session's steady state through its <see cref="CommandLineCache"/>: the same transaction
+    /// again and again allocates nothing once each line has been seen.
+    /// </summary>
+    [Fact]
+    public void A_session_s_repeated_commands_through_the_cache_allocate_nothing()
+    {
+        byte[][] lines =
+        [
+            .. new[]
+            {
+                "EHLO client.example.org", "MAIL FROM:<alice@example.org> SIZE=1024 BODY=8BITMIME", "RCPT TO:<bob@example.net>",
+                "RCPT TO:<carol@example.net>", "DATA", "NOOP", "RSET", "BDAT 4096", "READ INBOX",
+            }.Select(Encoding.ASCII.GetBytes),
+        ];
+        var cache = default(CommandLineCache);
+        for (var i = 0; i < 100; i++)
+        {
+            foreach (var line in lines)
+            {
+                Assert.NotNull(cache.Parse(line).Command);
+            }
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            foreach (var line in lines)
+            {
+                _ = cache.Parse(line);
+            }
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static long AllocatedByParsing(byte[] line) => Allocated(() => CommandParser.Parse(line).Command);
 
     /// <summary>Bytes allocated on this thread by 1,000 runs of <paramref name="parse"/> once warmed up.</summary>

@@ -4,6 +4,8 @@ namespace Mailroom.Protocol.Data;
 /// The receiving side of DATA (RFC 5321 4.1.1.4 and 4.5.2) as a small state machine: it removes
 /// the transparency dot at the start of a line and finds the end of the message, keeping no more
 /// than a byte of state. What the content may hold is checked by <see cref="LineChecker"/>.
+/// Inside a line it searches for the next CR with a vectorised <c>IndexOf</c> and copies the run
+/// before it in bulk; only the octets at a line's start and after a CR go one at a time.
 /// <para>
 /// Only CRLF "." CRLF ends the data: a line starts after CRLF and nowhere else, so LF "." LF,
 /// CR "." CR, LF "." CRLF and the like end nothing (the 2023 "SMTP smuggling" attack hides a
@@ -47,20 +49,45 @@ public struct DotUnstuffer
         }
 
         written = 0;
-        for (var i = 0; i < input.Length; i++)
+        var i = 0;
+        while (i < input.Length)
         {
-            var b = input[i];
+            if (_state == State.Middle)
+            {
+                // Inside a line only CR can change anything: a dot matters only at the start of a
+                // line, and a line starts only after CRLF (RFC 5321 2.3.8: "Conforming
+                // implementations MUST NOT recognize or generate any other character or character
+                // sequence as a line terminator"), so a bare LF is content like any other octet.
+                // The run up to and including the next CR is copied as it is.
+                var rest = input[i..];
+                var cr = rest.IndexOf((byte)'\r');
+                var run = cr < 0 ? rest.Length : cr + 1;
+                rest[..run].CopyTo(output[written..]);
+                written += run;
+                i += run;
+                if (cr >= 0)
+                {
+                    _state = State.AfterCr;
+                }
+
+                continue;
+            }
+
+            // At a line's start or just after a CR, one octet at a time.
+            var b = input[i++];
             switch (_state)
             {
                 case State.LineStart when b == (byte)'.':
-                    // RFC 5321 4.5.2: a leading period is deleted, or, alone on its line, ends the data.
+                    // RFC 5321 4.5.2: "If the line is composed of a single period, it is treated
+                    // as the end of mail indicator. If the first character is a period and there
+                    // are other characters on the line, the first character is deleted."
                     _state = State.Dot;
                     continue;
                 case State.Dot when b == (byte)'\r':
                     _state = State.DotCr;
                     continue;
                 case State.DotCr when b == (byte)'\n':
-                    consumed = i + 1;
+                    consumed = i;
                     _state = State.LineStart;
                     return true;
                 case State.DotCr:

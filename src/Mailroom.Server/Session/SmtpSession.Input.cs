@@ -27,6 +27,9 @@ public sealed partial class SmtpSession
     /// <summary>The first octets of the command line being discarded for its length, for the audit log.</summary>
     private byte[]? _longLineStart;
 
+    /// <summary>The last MAIL, RCPT, EHLO... line and its command, so a repeated line is not parsed again; nothing until the first such line.</summary>
+    private CommandLineCache _commandLines;
+
     /// <summary>
     /// A command line as read: the command, or the reply saying why it is not one, with what the
     /// audit log keeps of such a line (<see cref="AuditText.Unparsed"/>).
@@ -43,7 +46,7 @@ public sealed partial class SmtpSession
             Options.MaxCommandLineLength,
             static (SmtpSession session, LineStatus status, in ReadOnlySequence<byte> line) => WithAuditText(session, status, line, status switch
             {
-                LineStatus.Line => FromParse(Parse(line)),
+                LineStatus.Line => FromParse(session.Parse(line)),
 
                 // RFC 5321 2.3.8: a line ends with CRLF, nothing else. Refusing the bare LF keeps
                 // the session's idea of a line the same as every other server's on the path.
@@ -160,18 +163,18 @@ public sealed partial class SmtpSession
         return new NextCommand(null, result.Error, false, Fatal: true);
     }
 
-    private static CommandParseResult Parse(in ReadOnlySequence<byte> line)
+    private CommandParseResult Parse(in ReadOnlySequence<byte> line)
     {
         if (line.IsSingleSegment)
         {
-            return CommandParser.Parse(line.FirstSpan);
+            return _commandLines.Parse(line.FirstSpan);
         }
 
         var copy = ArrayPool<byte>.Shared.Rent((int)line.Length);
         try
         {
             line.CopyTo(copy);
-            return CommandParser.Parse(copy.AsSpan(0, (int)line.Length));
+            return _commandLines.Parse(copy.AsSpan(0, (int)line.Length));
         }
         finally
         {
