@@ -23,8 +23,21 @@ internal interface IAuditFileSystem
     /// </summary>
     void Overwrite(string path, ReadOnlySpan<byte> contents, bool durable = false);
 
+    /// <summary>
+    /// Opens the small fixed-size file that <see cref="Overwrite"/> writes, to write it in place
+    /// again and again without opening it each time (the writer replaces its head anchor after
+    /// every batch).
+    /// </summary>
+    IAuditHeadFile OpenHead(string path);
+
     /// <summary>Removes a log file that was abandoned before anything reached it.</summary>
     void Delete(string path);
+}
+
+/// <summary>A head anchor file kept open: each write replaces its contents, at offset 0.</summary>
+internal interface IAuditHeadFile : IDisposable
+{
+    void Write(ReadOnlySpan<byte> contents);
 }
 
 /// <summary>One open log file, written only at its end.</summary>
@@ -78,6 +91,9 @@ internal sealed class AuditFileSystem : IAuditFileSystem
         }
     }
 
+    public IAuditHeadFile OpenHead(string path) =>
+        new HeadFile(new FileStream(path, PrivateFileOptions(FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read)));
+
     public void Delete(string path) => File.Delete(path);
 
     /// <summary>Creates a folder (and its parents) readable by the owner only; an existing folder keeps the mode its admin gave it.</summary>
@@ -103,6 +119,13 @@ internal sealed class AuditFileSystem : IAuditFileSystem
         }
 
         return options;
+    }
+
+    private sealed class HeadFile(FileStream stream) : IAuditHeadFile
+    {
+        public void Write(ReadOnlySpan<byte> contents) => RandomAccess.Write(stream.SafeFileHandle, contents, 0);
+
+        public void Dispose() => stream.Dispose();
     }
 
     private sealed class DiskFile(FileStream stream) : IAuditFile

@@ -34,6 +34,7 @@ public sealed partial class FileAuditLog
     private long _sequence;
     private byte[] _mac;
     private IAuditFile? _file;
+    private IAuditHeadFile? _head;
     private string? _filePath;
     private int _fileDay;
     private int _fileNumber;
@@ -89,6 +90,7 @@ public sealed partial class FileAuditLog
             }
 
             CloseFile();
+            CloseHead();
             _entryWriter.Dispose();
         }
     }
@@ -328,12 +330,29 @@ public sealed partial class FileAuditLog
         try
         {
             var head = new AuditHead(last.Sequence, last.Mac).Serialize(_options.Stream, _options.ChainKey);
-            _fileSystem.Overwrite(AuditFileNames.HeadPath(_options.Folder, _options.Stream), head);
+            _head ??= _fileSystem.OpenHead(AuditFileNames.HeadPath(_options.Folder, _options.Stream));
+            _head.Write(head);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // The entries are safe; a head anchor that lags behind only narrows what a cut tail shows.
+            // The entries are safe; a head anchor that lags behind only narrows what a cut tail
+            // shows. The file is opened again for the next batch.
+            CloseHead();
         }
+    }
+
+    private void CloseHead()
+    {
+        try
+        {
+            _head?.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing is buffered: every write went to the file at once.
+        }
+
+        _head = null;
     }
 
     /// <summary>

@@ -98,6 +98,8 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
         Complete(_headWaiters);
     }
 
+    public IAuditHeadFile OpenHead(string path) => new HeadFile(this, AuditFileSystem.Instance.OpenHead(path));
+
     public void Delete(string path) => AuditFileSystem.Instance.Delete(path);
 
     public void Dispose()
@@ -182,5 +184,16 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
         }
 
         public void Dispose() => inner.Dispose();
+    }
+
+    private sealed class HeadFile(FakeAuditFileSystem owner, IAuditHeadFile real) : IAuditHeadFile
+    {
+        public void Write(ReadOnlySpan<byte> contents)
+        {
+            real.Write(contents);
+            owner.Complete(owner._headWaiters);
+        }
+
+        public void Dispose() => real.Dispose();
     }
 }
