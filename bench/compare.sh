@@ -273,6 +273,33 @@ scenario() { # name size messages
 scenario 1k 1024 "$small_messages"
 scenario 100k 102400 "$large_messages"
 
+# --- the audit log and the stores --------------------------------------------------------------
+# mailroom-bench on servers it starts itself (each warmed with the same load first): the audit log
+# on and off in the order on, off, off, on, so a drift of the machine weighs on both alike; then
+# PostgreSQL with one node and with two, where PostgreSQL's server binaries are installed.
+
+echo "The audit log and the stores: mailroom-bench on servers of its own"
+store_runs=()
+store_load=(--sessions "$sessions" --messages $(( small_messages / sessions / 3 )) --size 1024)
+store_run() { # name, then bench arguments
+  local name=$1; shift
+  local status=0
+  step dotnet "$bench" "${store_load[@]}" "$@" --json "$work/store-$name.json" >"$work/store-$name.txt" 2>&1 || status=$?
+  grep -E "^(target|audit log|messages/s|latency|server CPU)" "$work/store-$name.txt" | sed "s/^/  $name: /"
+  [ "$status" -eq 0 ] || { echo "  ($name had failures)"; sed 's/^/    /' "$work/store-$name.txt" | tail -5; }
+  store_runs+=("$work/store-$name.json")
+}
+store_run sqlite-audit-on-1 --audit on
+store_run sqlite-audit-off-1 --audit off
+store_run sqlite-audit-off-2 --audit off
+store_run sqlite-audit-on-2 --audit on
+if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  store_run postgres-1-node --store postgres --nodes 1
+  store_run postgres-2-nodes --store postgres --nodes 2
+else
+  echo "  PostgreSQL's server binaries are not installed: no PostgreSQL runs (apt-get install postgresql)"
+fi
+
 # --- memory ------------------------------------------------------------------------------------
 
 echo "Memory: idle sessions and one 100 MB message (each on a fresh server the bench starts)"
@@ -299,10 +326,11 @@ memory_runs+=("$work/one-message.json")
 fs=$(df --output=fstype "$work" | tail -1 | tr -d ' ')
 mkdir -p "$(dirname "$json")"
 RUNS="$runs" WORK="$work" FS="$fs" POSTFIX_NOTE="$postfix_note" QUICK="$quick" SESSIONS="$sessions" \
-  python3 - "$json" "${memory_runs[@]}" <<'PY'
+  STORE_RUNS="${store_runs[*]}" python3 - "$json" "${memory_runs[@]}" <<'PY'
 import json, os, platform, subprocess, sys, datetime
 
 out, memory_files = sys.argv[1], sys.argv[2:]
+store_files = os.environ["STORE_RUNS"].split()
 work = os.environ["WORK"]
 
 def sh(cmd):
@@ -358,6 +386,20 @@ for scenario in ("1k", "100k"):
 
 memory = {os.path.basename(f)[:-5]: json.load(open(f)) for f in memory_files if os.path.exists(f)}
 
+stores = []
+for f in store_files:
+    if not os.path.exists(f):
+        continue
+    b = json.load(open(f))
+    s = b["Settings"]
+    stores.append({
+        "name": os.path.basename(f)[len("store-"):-5], "store": s["Store"], "nodes": s["Nodes"], "audit": s["Audit"],
+        "sessions": s["Sessions"], "messages": b["Messages"], "warmup_per_session": s.get("WarmupPerSession", 0),
+        "msgs_per_s": b["MessagesPerSecond"], "p50_ms": b["LatencyP50Ms"], "p99_ms": b["LatencyP99Ms"], "max_ms": b["LatencyMaxMs"],
+        "server_cpu_ms_per_msg": b["ServerCpuMsPerMessage"], "database_cpu_ms_per_msg": b.get("DatabaseCpuMsPerMessage"),
+        "server_peak_rss_mb": b["ServerPeakRssMb"], "errors": sum(b["Errors"].values()),
+    })
+
 def find(scenario, target, generator):
     return next((r for r in runs if (r["scenario"], r["target"], r["generator"]) == (scenario, target, generator)), None)
 
@@ -383,6 +425,13 @@ for key, m in sorted(memory.items()):
     if key.startswith("idle-") and not m["Tls"]:
         target(f"idle plaintext session ({m['Sessions']} open)", m["KibPerSession"], "<= 4 KiB", m["KibPerSession"] <= 4 and m["Opened"] == m["Sessions"] and m["ClosedByServer"] == 0, "KiB")
 
+audit_on = [r["msgs_per_s"] for r in stores if r["store"] == "sqlite" and r["audit"] == "on"]
+audit_off = [r["msgs_per_s"] for r in stores if r["store"] == "sqlite" and r["audit"] == "off"]
+audit_cost = None
+if audit_on and audit_off:
+    audit_cost = 1 - (sum(audit_on) / len(audit_on)) / (sum(audit_off) / len(audit_off))
+    target("audit log on: msgs/s below audit off (1 KiB x 20, SQLite, mean of on-off-off-on)", audit_cost * 100, "<= 15 %", audit_cost <= 0.15, "%")
+
 result = {
     "note": "Figures from one run on a shared machine where another session was working in parallel: noisy.",
     "quick": os.environ["QUICK"] == "true",
@@ -392,6 +441,8 @@ result = {
     "runs": runs,
     "mailroom_peak_rss_mb": peak,
     "memory": memory,
+    "stores": stores,
+    "audit_cost": audit_cost,
     "targets": targets,
 }
 json.dump(result, open(out, "w"), indent=2)

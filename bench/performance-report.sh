@@ -102,6 +102,27 @@ if d.get("mailroom_peak_rss_mb"):
     w("Peak resident memory of `mailroom serve` over each scenario (warm-up and both generators): "
       + ", ".join(f"{names.get(k, k)}: {v:.1f} MB" for k, v in d["mailroom_peak_rss_mb"].items()) + ".")
 w("")
+stores = d.get("stores") or []
+if stores:
+    w("## The audit log, and PostgreSQL")
+    w("")
+    w("`mailroom-bench` on servers it starts itself (`--sessions 20 --size 1024`, each server warmed with the same load first; the bench is the"
+      " generator, so these rates sit below the smtp-source ones above): the audit log on and off on SQLite, run in the order on, off, off,"
+      " on; then the PostgreSQL store (a throwaway cluster the bench starts, fsync on) with one node and with two, all on this one machine.")
+    w("")
+    w("| run | store | nodes | audit log | messages | msgs/s | p50 ms | p99 ms | server CPU ms/msg | PostgreSQL CPU ms/msg | server peak RSS MB | errors |")
+    w("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in stores:
+        w(f"| {r['name']} | {r['store']} | {r['nodes']} | {r['audit']} | {r['messages']:,} | {num(r['msgs_per_s'], 0)} | {num(r['p50_ms'])} | {num(r['p99_ms'])}"
+          f" | {num(r['server_cpu_ms_per_msg'], 3)} | {num(r.get('database_cpu_ms_per_msg'), 3)} | {num(r['server_peak_rss_mb'], 1)} | {r['errors']} |")
+    w("")
+    if d.get("audit_cost") is not None:
+        w(f"With the audit log on, the mean rate was **{d['audit_cost'] * 100:.1f}%** below the mean with it off.")
+        w("")
+    if not any(r["store"] == "postgres" for r in stores):
+        w("PostgreSQL's server binaries were not installed for this run, so it has no PostgreSQL figures.")
+        w("")
+
 w("## Memory")
 w("")
 idle = sorted((v for k, v in d["memory"].items() if k.startswith("idle-")), key=lambda v: (v["Tls"], v["Sessions"]))
