@@ -3,28 +3,31 @@
 # GitHub-markdown reports (BenchmarkDotNet's *-report-github.md) if a folder of them is given. The
 # document is produced here, never typed by hand: change this script, not the document.
 #
-# Usage: bench/performance-report.sh [--json FILE] [--micro FOLDER] [--out FILE]
+# Usage: bench/performance-report.sh [--json FILE] [--profile FILE] [--micro FOLDER] [--out FILE]
 #   --json FILE     compare.sh's figures (default bench/results/compare.json)
+#   --profile FILE  profile.sh's figures (default bench/results/profile.json, when it exists)
 #   --micro FOLDER  a folder with *-report-github.md files, searched recursively (optional)
 #   --out FILE      the document (default docs/PERFORMANCE.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 json="bench/results/compare.json"
+profile="bench/results/profile.json"
 micro=""
 out="docs/PERFORMANCE.md"
 while [ $# -gt 0 ]; do
   case "$1" in
     --json) json="$2"; shift 2 ;;
     --micro) micro="$2"; shift 2 ;;
+    --profile) profile="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    *) echo "usage: bench/performance-report.sh [--json FILE] [--micro FOLDER] [--out FILE]" >&2; exit 2 ;;
+    *) echo "usage: bench/performance-report.sh [--json FILE] [--profile FILE] [--micro FOLDER] [--out FILE]" >&2; exit 2 ;;
   esac
 done
 [ -f "$json" ] || { echo "No figures at $json: run bench/compare.sh first." >&2; exit 2; }
 [ -z "$micro" ] || [ -d "$micro" ] || { echo "--micro $micro is not a folder." >&2; exit 2; }
 
-python3 - "$json" "$micro" "$out" <<'PY'
+PROFILE="$profile" python3 - "$json" "$micro" "$out" <<'PY'
 import glob, json, os, sys
 
 path, micro, out = sys.argv[1:]
@@ -154,6 +157,35 @@ tls = [v for v in idle if v["Tls"]]
 if tls:
     w("An idle TLS session (no target; the issue asks what it costs): "
       + ", ".join(f"{v['KibPerSession']:.1f} KiB each with {v['Sessions']:,} open" for v in tls) + ".")
+    w("")
+
+prof_path = os.environ.get("PROFILE", "")
+prof = json.load(open(prof_path)) if prof_path and os.path.exists(prof_path) else None
+if prof:
+    ps = prof["profiles"]
+    w("## Where the server's time goes")
+    w("")
+    w(f"`bench/profile.sh`, measured {prof['date']} at commit {prof['commit']}: {prof['load']}, once with the audit log on and once off."
+      " System calls and context switches are counted by the kernel (`perf stat`) for the server process over one run; the CPU shares"
+      " come from sampling it (`perf record -g`, 999 Hz) over another. A path's share is inclusive: the code and everything it calls,"
+      " the kernel's work for it included.")
+    w("")
+    w("| per message | " + " | ".join(p["name"] for p in ps) + " |")
+    w("|---|" + "---:|" * len(ps))
+    w("| msgs/s (under perf) | " + " | ".join(num(p["msgs_per_s"], 0) for p in ps) + " |")
+    w("| server CPU ms | " + " | ".join(num(p["server_cpu_ms_per_msg"], 3) for p in ps) + " |")
+    keys = [k for k in ps[0]["per_message"] if any(p["per_message"].get(k, 0) >= 0.005 for p in ps)]
+    for k in keys:
+        w(f"| {k} | " + " | ".join(num(p["per_message"].get(k), 2) for p in ps) + " |")
+    w("")
+    w("| share of the server's CPU | " + " | ".join(p["name"] for p in ps) + " |")
+    w("|---|" + "---:|" * len(ps))
+    groups = list(dict.fromkeys(k for p in ps for k in p["cpu_by_binary_percent"]))
+    for g in groups:
+        w(f"| in {g} | " + " | ".join(num(p["cpu_by_binary_percent"].get(g), 1) + "%" for p in ps) + " |")
+    paths = list(dict.fromkeys(k for p in ps for k in p["cpu_in_paths_percent"]))
+    for k in paths:
+        w(f"| through {k} | " + " | ".join((num(p["cpu_in_paths_percent"][k], 1) + "%") if k in p["cpu_in_paths_percent"] else "-" for p in ps) + " |")
     w("")
 
 reports = sorted(glob.glob(os.path.join(micro, "**", "*-report-github.md"), recursive=True)) if micro else []
