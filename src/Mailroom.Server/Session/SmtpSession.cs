@@ -49,6 +49,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
     private readonly CancellationTokenSource _commandCts;
     private readonly CancellationTokenSource _dataCts;
     private readonly CancellationToken _graceful;
+    private readonly CancellationToken _hardStop;
     private LineReader _lineReader;
     private bool _needMoreInput;
     private int _protocolErrors;
@@ -79,6 +80,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         Services = services;
         Connection = connection;
         _graceful = graceful;
+        _hardStop = hardStop;
         _commandCts = CancellationTokenSource.CreateLinkedTokenSource(graceful, hardStop);
         _dataCts = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
         _audit = new AuditRecorder(services, connection);
@@ -144,8 +146,10 @@ public sealed partial class SmtpSession : IAsyncDisposable
         var end = SessionEnd.ClientClosed;
         try
         {
-            _reverseName = Services.ReverseDns.LookupAsync(Connection.Remote.Address, _dataCts.Token);
-            var greeting = ReplyCatalogue.ServiceReady.Format(Options.HostName);
+            // The lookup ends with the hard stop (the session's data token is only ever cancelled
+            // with the session, too); it has a timeout of its own.
+            _reverseName = Services.ReverseDns.LookupAsync(Connection.Remote.Address, _hardStop);
+            var greeting = Services.Greeting;
             Reply(greeting);
             AuditConnect(greeting);
             end = await CommandLoopAsync().ConfigureAwait(false);
@@ -204,6 +208,24 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 _graceful.ThrowIfCancellationRequested();
             }
 
+            if (!_needMoreInput && !InputBuffered())
+            {
+                // Idle: the wait is here, not down the chain of line reads, so a waiting session
+                // holds one suspended method, no pipe and no buffer (see ISmtpTransport.WaitForInputAsync).
+                // The timeout is the one a read would have; between BDAT chunks a shutdown waits.
+                await FlushAsync().ConfigureAwait(false);
+                var idle = State == SmtpState.Chunking ? _dataCts : _commandCts;
+                idle.CancelAfter(Options.CommandTimeout);
+                try
+                {
+                    await _transport.WaitForInputAsync(idle.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    idle.TryReset();
+                }
+            }
+
             var next = await ReadCommandLineAsync().ConfigureAwait(false);
             if (next.Closed)
             {
@@ -235,6 +257,18 @@ public sealed partial class SmtpSession : IAsyncDisposable
                 return SessionEnd.TooManyErrors;
             }
         }
+    }
+
+    /// <summary>True when input is already buffered (or the end of it): the next read will not wait.</summary>
+    private bool InputBuffered()
+    {
+        if (!Input.TryRead(out var result))
+        {
+            return false;
+        }
+
+        Input.AdvanceTo(result.Buffer.Start);
+        return true;
     }
 
     /// <summary>Answers one command line (or the error that it is not one), then records it in the audit log.</summary>
@@ -581,18 +615,30 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// </summary>
     internal async ValueTask FlushAsync()
     {
-        _dataCts.CancelAfter(Options.CommandTimeout);
-        try
+        var flush = Output.FlushAsync(_dataCts.Token);
+        FlushResult result;
+        if (flush.IsCompleted)
         {
-            var result = await Output.FlushAsync(_dataCts.Token).ConfigureAwait(false);
-            if (result.IsCompleted)
+            // The socket took it all: no timer was needed (an idle session then never makes one).
+            result = flush.Result;
+        }
+        else
+        {
+            // The client is not reading: the timeout runs from now, while the flush waits.
+            _dataCts.CancelAfter(Options.CommandTimeout);
+            try
             {
-                throw new ConnectionClosedException();
+                result = await flush.ConfigureAwait(false);
+            }
+            finally
+            {
+                _dataCts.TryReset();
             }
         }
-        finally
+
+        if (result.IsCompleted)
         {
-            _dataCts.TryReset();
+            throw new ConnectionClosedException();
         }
     }
 
