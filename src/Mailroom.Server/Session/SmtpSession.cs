@@ -148,7 +148,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         {
             // The lookup ends with the hard stop (the session's data token is only ever cancelled
             // with the session, too); it has a timeout of its own.
-            _reverseName = Services.ReverseDns.LookupAsync(Connection.Remote.Address, _hardStop);
+            StartReverseLookup(Services.ReverseDns.LookupAsync(Connection.Remote.Address, _hardStop));
             var greeting = Services.Greeting;
             Reply(greeting);
             AuditConnect(greeting);
@@ -589,7 +589,29 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    internal Task<string?> ReverseNameAsync() => _reverseName ?? Task.FromResult<string?>(null);
+    internal Task<string?> ReverseNameAsync() => _reverseName ?? NoName;
+
+    private static readonly Task<string?> NoName = Task.FromResult<string?>(null);
+
+    /// <summary>
+    /// Keeps the lookup's answer, not the lookup: its finished state machine (168 bytes) would
+    /// otherwise stay with an idle session until the session ends.
+    /// </summary>
+    private void StartReverseLookup(Task<string?> lookup)
+    {
+        _reverseName = lookup;
+        if (lookup.IsCompleted)
+        {
+            _reverseName = Answer(lookup);
+        }
+        else
+        {
+            lookup.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => _reverseName = Answer(lookup));
+        }
+
+        static Task<string?> Answer(Task<string?> done) =>
+            !done.IsCompletedSuccessfully ? done : done.Result is { } name ? Task.FromResult<string?>(name) : NoName;
+    }
 
     /// <summary>Sends a stored message's octets right behind the replies queued so far.</summary>
     internal async Task SendRawAsync(Stream content)
