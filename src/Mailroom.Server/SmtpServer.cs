@@ -155,25 +155,10 @@ public sealed class SmtpServer : IAsyncDisposable
                 var stream = new NetworkStream(socket, ownsSocket: true);
                 await using (stream.ConfigureAwait(false))
                 {
-                    ISmtpTransport transport;
-                    using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token))
-                    {
-                        // RFC 8314 3.3: on an implicit TLS port the handshake comes before the greeting.
-                        handshake.CancelAfter(_services.Options.TlsHandshakeTimeout);
-                        try
-                        {
-                            transport = await StreamTransport.CreateAsync(stream, _services.Certificates, listener.ImplicitTls, handshake.Token).ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
-                        {
-                            // No session will start, so the failed handshake is recorded here (a
-                            // successful one is recorded by the session, after its connect entry).
-                            var audit = new AuditRecorder(_services, info);
-                            audit.Record(audit.Event(AuditKinds.Tls, AuditOutcome.Refused, null) with { Detail = AuditText.TlsFailure(ex) });
-                            throw;
-                        }
-                    }
-
+                    // RFC 8314 3.3: on an implicit TLS port the handshake comes before the greeting.
+                    var transport = listener.ImplicitTls
+                        ? await HandshakeAsync(stream, info).ConfigureAwait(false)
+                        : StreamTransport.Create(stream, _services.Certificates);
                     var session = new SmtpSession(transport, _services, info, _graceful.Token, _hardStop.Token);
                     await using (session.ConfigureAwait(false))
                     {
@@ -212,6 +197,24 @@ public sealed class SmtpServer : IAsyncDisposable
             {
                 _allEnded.TrySetResult();
             }
+        }
+    }
+
+    /// <summary>The implicit TLS handshake, bounded by its timeout and the hard stop; a failure is audited here, as no session will start.</summary>
+    private async Task<StreamTransport> HandshakeAsync(NetworkStream stream, ConnectionInfo info)
+    {
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token);
+        handshake.CancelAfter(_services.Options.TlsHandshakeTimeout);
+        try
+        {
+            return await StreamTransport.CreateAsync(stream, _services.Certificates, implicitTls: true, handshake.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+        {
+            // A successful handshake is recorded by the session, after its connect entry.
+            var audit = new AuditRecorder(_services, info);
+            audit.Record(audit.Event(AuditKinds.Tls, AuditOutcome.Refused, null) with { Detail = AuditText.TlsFailure(ex) });
+            throw;
         }
     }
 

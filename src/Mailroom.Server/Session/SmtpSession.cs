@@ -154,7 +154,40 @@ public sealed partial class SmtpSession : IAsyncDisposable
             var greeting = Services.Greeting;
             Reply(greeting);
             AuditConnect(greeting);
-            end = await CommandLoopAsync().ConfigureAwait(false);
+
+            // The loop is here and not in a method of its own: every async method still waiting
+            // keeps its state machine, and an idle session waits in this one.
+            SessionEnd? ended;
+            do
+            {
+                // A BDAT transfer in progress is finished like DATA is: only the hard stop cuts it.
+                if (State != SmtpState.Chunking)
+                {
+                    _graceful.ThrowIfCancellationRequested();
+                }
+
+                if (!_needMoreInput && !InputBuffered())
+                {
+                    // Idle: the wait holds no pipe and no buffer (see ISmtpTransport.WaitForInputAsync).
+                    // The timeout is the one a read would have; between BDAT chunks a shutdown waits.
+                    await FlushAsync().ConfigureAwait(false);
+                    var idle = State == SmtpState.Chunking ? _dataCts.Source : _commandCts;
+                    idle.CancelAfter(Options.CommandTimeout);
+                    try
+                    {
+                        await _transport.WaitForInputAsync(idle.Token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        idle.TryReset();
+                    }
+                }
+
+                var next = await ReadCommandLineAsync().ConfigureAwait(false);
+                ended = next.Closed ? SessionEnd.ClientClosed : await AnswerAsync(next).ConfigureAwait(false);
+            }
+            while (ended is null);
+            end = ended.Value;
         }
         catch (OperationCanceledException)
         {
@@ -200,65 +233,35 @@ public sealed partial class SmtpSession : IAsyncDisposable
         return end;
     }
 
-    private async Task<SessionEnd> CommandLoopAsync()
+    /// <summary>Answers one command line; the way the session ends if it ends here, or null to read the next.</summary>
+    private async ValueTask<SessionEnd?> AnswerAsync(NextCommand next)
     {
-        while (true)
+        await RunCommandAsync(next).ConfigureAwait(false);
+        if (next.Fatal)
         {
-            // A BDAT transfer in progress is finished like DATA is: only the hard stop cuts it.
-            if (State != SmtpState.Chunking)
-            {
-                _graceful.ThrowIfCancellationRequested();
-            }
-
-            if (!_needMoreInput && !InputBuffered())
-            {
-                // Idle: the wait is here, not down the chain of line reads, so a waiting session
-                // holds one suspended method, no pipe and no buffer (see ISmtpTransport.WaitForInputAsync).
-                // The timeout is the one a read would have; between BDAT chunks a shutdown waits.
-                await FlushAsync().ConfigureAwait(false);
-                var idle = State == SmtpState.Chunking ? _dataCts.Source : _commandCts;
-                idle.CancelAfter(Options.CommandTimeout);
-                try
-                {
-                    await _transport.WaitForInputAsync(idle.Token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    idle.TryReset();
-                }
-            }
-
-            var next = await ReadCommandLineAsync().ConfigureAwait(false);
-            if (next.Closed)
-            {
-                return SessionEnd.ClientClosed;
-            }
-
-            await RunCommandAsync(next).ConfigureAwait(false);
-            if (next.Fatal)
-            {
-                await FlushAsync().ConfigureAwait(false);
-                return SessionEnd.TooManyErrors;
-            }
-
-            if (QuitRequested)
-            {
-                await FlushAsync().ConfigureAwait(false);
-                return SessionEnd.Quit;
-            }
-
-            var budget = _protocolErrors >= Options.MaxProtocolErrors ? ReplyCatalogue.TooManyErrors
-                : _authFailures >= Options.MaxAuthFailuresPerSession ? ReplyCatalogue.TooManyAuthFailures
-                : _recipientRefusals >= Options.MaxRecipientRefusals ? ReplyCatalogue.TooManyRefusedRecipients
-                : _junkCommands >= Options.MaxJunkCommands ? ReplyCatalogue.TooManyJunkCommands
-                : null;
-            if (budget is not null)
-            {
-                Reply(budget);
-                await FlushAsync().ConfigureAwait(false);
-                return SessionEnd.TooManyErrors;
-            }
+            await FlushAsync().ConfigureAwait(false);
+            return SessionEnd.TooManyErrors;
         }
+
+        if (QuitRequested)
+        {
+            await FlushAsync().ConfigureAwait(false);
+            return SessionEnd.Quit;
+        }
+
+        var budget = _protocolErrors >= Options.MaxProtocolErrors ? ReplyCatalogue.TooManyErrors
+            : _authFailures >= Options.MaxAuthFailuresPerSession ? ReplyCatalogue.TooManyAuthFailures
+            : _recipientRefusals >= Options.MaxRecipientRefusals ? ReplyCatalogue.TooManyRefusedRecipients
+            : _junkCommands >= Options.MaxJunkCommands ? ReplyCatalogue.TooManyJunkCommands
+            : null;
+        if (budget is not null)
+        {
+            Reply(budget);
+            await FlushAsync().ConfigureAwait(false);
+            return SessionEnd.TooManyErrors;
+        }
+
+        return null;
     }
 
     /// <summary>True when input is already buffered (or the end of it): the next read will not wait.</summary>

@@ -49,6 +49,9 @@ public sealed class StreamTransport : ISmtpTransport
 
     public string? TlsDescription => _tls is null ? null : $"{_tls.SslProtocol} {_tls.NegotiatedCipherSuite}";
 
+    /// <summary>Wraps <paramref name="raw"/>, plain until STARTTLS: nothing to wait for, so no task, token source or timer.</summary>
+    public static StreamTransport Create(Stream raw, ServerCertificates? certificates) => new(raw, certificates);
+
     /// <summary>Wraps <paramref name="raw"/>; with <paramref name="implicitTls"/> the handshake comes first, before any SMTP.</summary>
     public static async Task<StreamTransport> CreateAsync(Stream raw, ServerCertificates? certificates, bool implicitTls, CancellationToken cancellationToken)
     {
