@@ -22,11 +22,18 @@ public sealed class SmtpServer : IAsyncDisposable
     private readonly ConnectionLimiter _limiter;
     private readonly CancellationTokenSource _graceful = new();
     private readonly CancellationTokenSource _hardStop = new();
-    private readonly ConcurrentDictionary<long, Task> _sessions = new();
+
+    /// <summary>
+    /// Connections being served, counted rather than kept in a collection: an entry and a
+    /// continuation per connection cost an idle session about 280 bytes.
+    /// </summary>
+    private int _connections;
+
+    /// <summary>Completed when the server has stopped and the last connection has ended.</summary>
+    private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(Socket Socket, SmtpListener Listener)> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
-    private long _nextConnection;
-    private bool _stopped;
+    private volatile bool _stopped;
 
     public SmtpServer(SmtpServices services)
     {
@@ -114,81 +121,100 @@ public sealed class SmtpServer : IAsyncDisposable
                 continue;
             }
 
-            var id = Interlocked.Increment(ref _nextConnection);
-            var task = ServeConnectionAsync(client, definition);
-            _sessions[id] = task;
-            _ = task.ContinueWith(_ => _sessions.TryRemove(id, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Interlocked.Increment(ref _connections);
+            _ = ServeConnectionAsync(client, definition);
         }
     }
 
+    /// <summary>Serves one connection to its end; never throws. The last one to end after a stop completes <see cref="_allEnded"/>.</summary>
     private async Task ServeConnectionAsync(Socket socket, SmtpListener listener)
     {
-        await Task.Yield();
-        var remote = (IPEndPoint)socket.RemoteEndPoint!;
-        var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!, listener.Role);
-        var audit = new AuditRecorder(_services, info);
-        var refusal = _limiter.TryAcquire(remote.Address);
-        if (refusal is not null)
-        {
-            Log.ConnectionRefused(_services.Logger, remote, refusal.Lines[0]);
-            audit.Record(audit.Event(AuditKinds.Connect, AuditText.Outcome(refusal), null) with
-            {
-                Reply = AuditText.Reply(refusal),
-                Detail = info.Local.ToString(),
-            });
-            await RefuseAsync(socket, refusal).ConfigureAwait(false);
-            return;
-        }
-
-        var released = false;
         try
         {
-            socket.NoDelay = true;
-            var stream = new NetworkStream(socket, ownsSocket: true);
-            await using (stream.ConfigureAwait(false))
+            await Task.Yield();
+            var remote = (IPEndPoint)socket.RemoteEndPoint!;
+            var info = new ConnectionInfo(NewSessionId(), remote, (IPEndPoint)socket.LocalEndPoint!, listener.Role);
+            var refusal = _limiter.TryAcquire(remote.Address);
+            if (refusal is not null)
             {
-                ISmtpTransport transport;
-                using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token))
+                Log.ConnectionRefused(_services.Logger, remote, refusal.Lines[0]);
+                var audit = new AuditRecorder(_services, info);
+                audit.Record(audit.Event(AuditKinds.Connect, AuditText.Outcome(refusal), null) with
+                {
+                    Reply = AuditText.Reply(refusal),
+                    Detail = info.Local.ToString(),
+                });
+                await RefuseAsync(socket, refusal).ConfigureAwait(false);
+                return;
+            }
+
+            var released = false;
+            try
+            {
+                socket.NoDelay = true;
+                var stream = new NetworkStream(socket, ownsSocket: true);
+                await using (stream.ConfigureAwait(false))
                 {
                     // RFC 8314 3.3: on an implicit TLS port the handshake comes before the greeting.
-                    handshake.CancelAfter(_services.Options.TlsHandshakeTimeout);
-                    try
+                    var transport = listener.ImplicitTls
+                        ? await HandshakeAsync(stream, info).ConfigureAwait(false)
+                        : StreamTransport.Create(stream, _services.Certificates);
+                    var session = new SmtpSession(transport, _services, info, _graceful.Token, _hardStop.Token);
+                    await using (session.ConfigureAwait(false))
                     {
-                        transport = await StreamTransport.CreateAsync(stream, _services.Certificates, listener.ImplicitTls, handshake.Token).ConfigureAwait(false);
+                        await session.RunAsync().ConfigureAwait(false);
                     }
-                    catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
-                    {
-                        // No session will start, so the failed handshake is recorded here (a
-                        // successful one is recorded by the session, after its connect entry).
-                        audit.Record(audit.Event(AuditKinds.Tls, AuditOutcome.Refused, null) with { Detail = AuditText.TlsFailure(ex) });
-                        throw;
-                    }
-                }
 
-                var session = new SmtpSession(transport, _services, info, _graceful.Token, _hardStop.Token);
-                await using (session.ConfigureAwait(false))
+                    // Released before the socket closes, so a client that sees the close may connect again at once.
+                    _limiter.Release(remote.Address);
+                    released = true;
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+            {
+                // The connection broke, or its implicit TLS handshake failed or never finished, before
+                // a session could start; the session logs everything after.
+                Log.ConnectionRefused(_services.Logger, remote, ex.Message);
+                socket.Dispose();
+            }
+            finally
+            {
+                if (!released)
                 {
-                    await session.RunAsync().ConfigureAwait(false);
+                    _limiter.Release(remote.Address);
                 }
-
-                // Released before the socket closes, so a client that sees the close may connect again at once.
-                _limiter.Release(remote.Address);
-                released = true;
             }
         }
-        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+#pragma warning disable CA1031 // Nothing awaits this task: what escapes a session is logged here, never lost.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            // The connection broke, or its implicit TLS handshake failed or never finished, before
-            // a session could start; the session logs everything after.
-            Log.ConnectionRefused(_services.Logger, remote, ex.Message);
-            socket.Dispose();
+            Log.SessionFailed(_services.Logger, ex, "-");
         }
         finally
         {
-            if (!released)
+            if (Interlocked.Decrement(ref _connections) == 0 && _stopped)
             {
-                _limiter.Release(remote.Address);
+                _allEnded.TrySetResult();
             }
+        }
+    }
+
+    /// <summary>The implicit TLS handshake, bounded by its timeout and the hard stop; a failure is audited here, as no session will start.</summary>
+    private async Task<StreamTransport> HandshakeAsync(NetworkStream stream, ConnectionInfo info)
+    {
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token);
+        handshake.CancelAfter(_services.Options.TlsHandshakeTimeout);
+        try
+        {
+            return await StreamTransport.CreateAsync(stream, _services.Certificates, implicitTls: true, handshake.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+        {
+            // A successful handshake is recorded by the session, after its connect entry.
+            var audit = new AuditRecorder(_services, info);
+            audit.Record(audit.Event(AuditKinds.Tls, AuditOutcome.Refused, null) with { Detail = AuditText.TlsFailure(ex) });
+            throw;
         }
     }
 
@@ -220,7 +246,7 @@ public sealed class SmtpServer : IAsyncDisposable
         }
 
         _stopped = true;
-        Log.ShuttingDown(_services.Logger, _sessions.Count);
+        Log.ShuttingDown(_services.Logger, Volatile.Read(ref _connections));
         await _graceful.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
@@ -228,7 +254,12 @@ public sealed class SmtpServer : IAsyncDisposable
         }
 
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
-        var all = Task.WhenAll(_sessions.Values);
+        if (Volatile.Read(ref _connections) == 0)
+        {
+            _allEnded.TrySetResult();
+        }
+
+        var all = _allEnded.Task;
         if (await Task.WhenAny(all, Task.Delay(_services.Options.ShutdownGracePeriod, _services.Time)).ConfigureAwait(false) != all)
         {
             await _hardStop.CancelAsync().ConfigureAwait(false);

@@ -2,6 +2,7 @@ using Mailroom.Core.Accounts;
 using Mailroom.Core.Audit;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Storage;
+using Mailroom.Protocol.Replies;
 using Mailroom.Server.Dns;
 using Mailroom.Server.Tls;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,26 @@ public sealed class SmtpServices
         Logins = new LoginThrottle(options, Time);
         Audit = audit ?? NullAuditLog.Instance;
     }
+
+    /// <summary>The 220 greeting, made once: every session sends the same one.</summary>
+    internal SmtpReply Greeting
+    {
+        get
+        {
+            var cached = _greeting;
+            if (cached is null || !ReferenceEquals(cached.Host, Options.HostName))
+            {
+                cached = new GreetingCache(Options.HostName, ReplyCatalogue.ServiceReady.Format(Options.HostName));
+                _greeting = cached;
+            }
+
+            return cached.Reply;
+        }
+    }
+
+    private GreetingCache? _greeting;
+
+    private sealed record GreetingCache(string Host, SmtpReply Reply);
 
     /// <summary>Where audit events go; <see cref="NullAuditLog"/> when the audit log is off.</summary>
     public IAuditLog Audit { get; }

@@ -123,7 +123,7 @@ public sealed partial class SmtpSession
                 await FlushAsync().ConfigureAwait(false);
 
                 // Between BDAT chunks a shutdown waits, as it does inside DATA.
-                result = await ReadAsync(State == SmtpState.Chunking ? _dataCts : _commandCts, Options.CommandTimeout).ConfigureAwait(false);
+                result = await ReadAsync(State == SmtpState.Chunking ? _dataCts.Source : _commandCts, Options.CommandTimeout).ConfigureAwait(false);
             }
 
             _needMoreInput = false;
@@ -192,7 +192,7 @@ public sealed partial class SmtpSession
         var scratch = _scratch ??= new byte[SliceSize + 1];
         while (true)
         {
-            var result = Input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts, Options.DataTimeout).ConfigureAwait(false);
+            var result = Input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts.Source, Options.DataTimeout).ConfigureAwait(false);
             var buffer = result.Buffer;
             long offset = 0;
             var done = false;
@@ -235,7 +235,7 @@ public sealed partial class SmtpSession
         var remaining = size;
         while (remaining > 0)
         {
-            var result = Input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts, Options.DataTimeout).ConfigureAwait(false);
+            var result = Input.TryRead(out var buffered) ? buffered : await ReadAsync(_dataCts.Source, Options.DataTimeout).ConfigureAwait(false);
             var buffer = result.Buffer;
             var take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
             if (sink is not null)

@@ -47,8 +47,11 @@ public sealed partial class SmtpSession : IAsyncDisposable
 {
     private readonly ISmtpTransport _transport;
     private readonly CancellationTokenSource _commandCts;
-    private readonly CancellationTokenSource _dataCts;
+
+    /// <summary>Data, flushes that wait, log-ins, the TLS handshake: only the hard stop and its own timer cancel it.</summary>
+    private LazyTokenSource _dataCts;
     private readonly CancellationToken _graceful;
+    private readonly CancellationToken _hardStop;
     private LineReader _lineReader;
     private bool _needMoreInput;
     private int _protocolErrors;
@@ -79,8 +82,9 @@ public sealed partial class SmtpSession : IAsyncDisposable
         Services = services;
         Connection = connection;
         _graceful = graceful;
+        _hardStop = hardStop;
         _commandCts = CancellationTokenSource.CreateLinkedTokenSource(graceful, hardStop);
-        _dataCts = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        _dataCts = new LazyTokenSource(hardStop);
         _audit = new AuditRecorder(services, connection);
     }
 
@@ -144,11 +148,46 @@ public sealed partial class SmtpSession : IAsyncDisposable
         var end = SessionEnd.ClientClosed;
         try
         {
-            _reverseName = Services.ReverseDns.LookupAsync(Connection.Remote.Address, _dataCts.Token);
-            var greeting = ReplyCatalogue.ServiceReady.Format(Options.HostName);
+            // The lookup ends with the hard stop (the session's data token is only ever cancelled
+            // with the session, too); it has a timeout of its own.
+            StartReverseLookup(Services.ReverseDns.LookupAsync(Connection.Remote.Address, _hardStop));
+            var greeting = Services.Greeting;
             Reply(greeting);
             AuditConnect(greeting);
-            end = await CommandLoopAsync().ConfigureAwait(false);
+
+            // The loop is here and not in a method of its own: every async method still waiting
+            // keeps its state machine, and an idle session waits in this one.
+            SessionEnd? ended;
+            do
+            {
+                // A BDAT transfer in progress is finished like DATA is: only the hard stop cuts it.
+                if (State != SmtpState.Chunking)
+                {
+                    _graceful.ThrowIfCancellationRequested();
+                }
+
+                if (!_needMoreInput && !InputBuffered())
+                {
+                    // Idle: the wait holds no pipe and no buffer (see ISmtpTransport.WaitForInputAsync).
+                    // The timeout is the one a read would have; between BDAT chunks a shutdown waits.
+                    await FlushAsync().ConfigureAwait(false);
+                    var idle = State == SmtpState.Chunking ? _dataCts.Source : _commandCts;
+                    idle.CancelAfter(Options.CommandTimeout);
+                    try
+                    {
+                        await _transport.WaitForInputAsync(idle.Token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        idle.TryReset();
+                    }
+                }
+
+                var next = await ReadCommandLineAsync().ConfigureAwait(false);
+                ended = next.Closed ? SessionEnd.ClientClosed : await AnswerAsync(next).ConfigureAwait(false);
+            }
+            while (ended is null);
+            end = ended.Value;
         }
         catch (OperationCanceledException)
         {
@@ -194,47 +233,47 @@ public sealed partial class SmtpSession : IAsyncDisposable
         return end;
     }
 
-    private async Task<SessionEnd> CommandLoopAsync()
+    /// <summary>Answers one command line; the way the session ends if it ends here, or null to read the next.</summary>
+    private async ValueTask<SessionEnd?> AnswerAsync(NextCommand next)
     {
-        while (true)
+        await RunCommandAsync(next).ConfigureAwait(false);
+        if (next.Fatal)
         {
-            // A BDAT transfer in progress is finished like DATA is: only the hard stop cuts it.
-            if (State != SmtpState.Chunking)
-            {
-                _graceful.ThrowIfCancellationRequested();
-            }
-
-            var next = await ReadCommandLineAsync().ConfigureAwait(false);
-            if (next.Closed)
-            {
-                return SessionEnd.ClientClosed;
-            }
-
-            await RunCommandAsync(next).ConfigureAwait(false);
-            if (next.Fatal)
-            {
-                await FlushAsync().ConfigureAwait(false);
-                return SessionEnd.TooManyErrors;
-            }
-
-            if (QuitRequested)
-            {
-                await FlushAsync().ConfigureAwait(false);
-                return SessionEnd.Quit;
-            }
-
-            var budget = _protocolErrors >= Options.MaxProtocolErrors ? ReplyCatalogue.TooManyErrors
-                : _authFailures >= Options.MaxAuthFailuresPerSession ? ReplyCatalogue.TooManyAuthFailures
-                : _recipientRefusals >= Options.MaxRecipientRefusals ? ReplyCatalogue.TooManyRefusedRecipients
-                : _junkCommands >= Options.MaxJunkCommands ? ReplyCatalogue.TooManyJunkCommands
-                : null;
-            if (budget is not null)
-            {
-                Reply(budget);
-                await FlushAsync().ConfigureAwait(false);
-                return SessionEnd.TooManyErrors;
-            }
+            await FlushAsync().ConfigureAwait(false);
+            return SessionEnd.TooManyErrors;
         }
+
+        if (QuitRequested)
+        {
+            await FlushAsync().ConfigureAwait(false);
+            return SessionEnd.Quit;
+        }
+
+        var budget = _protocolErrors >= Options.MaxProtocolErrors ? ReplyCatalogue.TooManyErrors
+            : _authFailures >= Options.MaxAuthFailuresPerSession ? ReplyCatalogue.TooManyAuthFailures
+            : _recipientRefusals >= Options.MaxRecipientRefusals ? ReplyCatalogue.TooManyRefusedRecipients
+            : _junkCommands >= Options.MaxJunkCommands ? ReplyCatalogue.TooManyJunkCommands
+            : null;
+        if (budget is not null)
+        {
+            Reply(budget);
+            await FlushAsync().ConfigureAwait(false);
+            return SessionEnd.TooManyErrors;
+        }
+
+        return null;
+    }
+
+    /// <summary>True when input is already buffered (or the end of it): the next read will not wait.</summary>
+    private bool InputBuffered()
+    {
+        if (!Input.TryRead(out var result))
+        {
+            return false;
+        }
+
+        Input.AdvanceTo(result.Buffer.Start);
+        return true;
     }
 
     /// <summary>Answers one command line (or the error that it is not one), then records it in the audit log.</summary>
@@ -555,12 +594,34 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    internal Task<string?> ReverseNameAsync() => _reverseName ?? Task.FromResult<string?>(null);
+    internal Task<string?> ReverseNameAsync() => _reverseName ?? NoName;
+
+    private static readonly Task<string?> NoName = Task.FromResult<string?>(null);
+
+    /// <summary>
+    /// Keeps the lookup's answer, not the lookup: its finished state machine (168 bytes) would
+    /// otherwise stay with an idle session until the session ends.
+    /// </summary>
+    private void StartReverseLookup(Task<string?> lookup)
+    {
+        _reverseName = lookup;
+        if (lookup.IsCompleted)
+        {
+            _reverseName = Answer(lookup);
+        }
+        else
+        {
+            lookup.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => _reverseName = Answer(lookup));
+        }
+
+        static Task<string?> Answer(Task<string?> done) =>
+            !done.IsCompletedSuccessfully ? done : done.Result is { } name ? Task.FromResult<string?>(name) : NoName;
+    }
 
     /// <summary>Sends a stored message's octets right behind the replies queued so far.</summary>
     internal async Task SendRawAsync(Stream content)
     {
-        _dataCts.CancelAfter(Options.CommandTimeout);
+        _dataCts.Source.CancelAfter(Options.CommandTimeout);
         try
         {
             await content.CopyToAsync(Output, _dataCts.Token).ConfigureAwait(false);
@@ -571,7 +632,7 @@ public sealed partial class SmtpSession : IAsyncDisposable
         }
         finally
         {
-            _dataCts.TryReset();
+            _dataCts.Source.TryReset();
         }
     }
 
@@ -581,18 +642,42 @@ public sealed partial class SmtpSession : IAsyncDisposable
     /// </summary>
     internal async ValueTask FlushAsync()
     {
-        _dataCts.CancelAfter(Options.CommandTimeout);
-        try
+        // No token at first: a flush the socket takes at once needs no token source, no
+        // registration and no timer, so an idle session never makes them.
+        var output = Output;
+        var flush = output.FlushAsync(CancellationToken.None);
+        FlushResult result;
+        if (flush.IsCompleted)
         {
-            var result = await Output.FlushAsync(_dataCts.Token).ConfigureAwait(false);
-            if (result.IsCompleted)
+            result = flush.Result;
+        }
+        else
+        {
+            // The client is not reading: the timeout runs from now, while the flush waits, and
+            // the timeout or the hard stop cancels the flush.
+            var data = _dataCts.Source;
+            data.CancelAfter(Options.CommandTimeout);
+            try
             {
-                throw new ConnectionClosedException();
+                using (data.Token.UnsafeRegister(static writer => ((PipeWriter)writer!).CancelPendingFlush(), output))
+                {
+                    result = await flush.ConfigureAwait(false);
+                }
+
+                if (result.IsCanceled)
+                {
+                    throw new OperationCanceledException(data.Token);
+                }
+            }
+            finally
+            {
+                data.TryReset();
             }
         }
-        finally
+
+        if (result.IsCompleted)
         {
-            _dataCts.TryReset();
+            throw new ConnectionClosedException();
         }
     }
 
@@ -616,6 +701,22 @@ public sealed partial class SmtpSession : IAsyncDisposable
         _dataCts.Dispose();
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>
+/// A token source linked to <paramref name="parent"/>, made when first used: most sessions wait
+/// idle far longer than they transfer anything, and an idle one then holds none (about 290
+/// bytes with its registrations). A mutable struct: keep it in one field and use it only there.
+/// </summary>
+internal struct LazyTokenSource(CancellationToken parent)
+{
+    private CancellationTokenSource? _source;
+
+    public CancellationTokenSource Source => _source ??= CancellationTokenSource.CreateLinkedTokenSource(parent);
+
+    public CancellationToken Token => Source.Token;
+
+    public readonly void Dispose() => _source?.Dispose();
 }
 
 /// <summary>

@@ -34,6 +34,14 @@ public interface ISmtpTransport : IDuplexPipe, IAsyncDisposable
     /// Like <see cref="StartTlsAsync"/>, unread bytes are thrown away first.
     /// </summary>
     Task StartCaesarAsync(byte shift);
+
+    /// <summary>
+    /// Completes when input can be read (or the peer closed the connection), without reading
+    /// any; the result is always 0. The caller has consumed everything buffered and flushed every
+    /// reply, so the transport may hold no buffer while it waits. Read <see cref="IDuplexPipe.Input"/>
+    /// and <see cref="IDuplexPipe.Output"/> afresh after it.
+    /// </summary>
+    ValueTask<int> WaitForInputAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Plain pipes with no TLS: in-memory session tests.</summary>
@@ -56,6 +64,14 @@ public sealed class PipeTransport(IDuplexPipe pipes) : ISmtpTransport
     public bool CanStartCaesar => false;
 
     public Task StartCaesarAsync(byte shift) => throw new NotSupportedException("This transport cannot change its bytes.");
+
+    /// <summary>A read that consumes and examines nothing, so the next read returns the same bytes at once.</summary>
+    public async ValueTask<int> WaitForInputAsync(CancellationToken cancellationToken)
+    {
+        var result = await pipes.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+        pipes.Input.AdvanceTo(result.Buffer.Start);
+        return 0;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -7,20 +7,37 @@ namespace Mailroom.Server.Transport;
 /// <summary>A network stream as pipes, with TLS from the first byte (RFC 8314) or by STARTTLS (RFC 3207).</summary>
 public sealed class StreamTransport : ISmtpTransport
 {
+    /// <summary>
+    /// Zero-byte reads: a read waits for data without a buffer, and rents one only when bytes
+    /// arrive. One instance for every session, as the options never change.
+    /// </summary>
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true);
+
+    private static readonly StreamPipeWriterOptions WriterOptions = new(leaveOpen: true);
+
     private readonly Stream _raw;
     private readonly ServerCertificates? _certificates;
     private SslStream? _tls;
 
+    /// <summary>What the pipes read and write: the raw stream, or TLS or Caesar over it.</summary>
+    private Stream _stream;
+    private PipeReader? _input;
+    private PipeWriter? _output;
+
     private StreamTransport(Stream raw, ServerCertificates? certificates)
     {
         _raw = raw;
+        _stream = raw;
         _certificates = certificates;
-        (Input, Output) = Pipes(raw);
     }
 
-    public PipeReader Input { get; private set; }
+    /// <summary>The pipe is made when first used, and again after <see cref="WaitForInputAsync"/> let it go.</summary>
+    public PipeReader Input => _input ??= PipeReader.Create(_stream, ReaderOptions);
 
-    public PipeWriter Output { get; private set; }
+    public PipeWriter Output => _output ??= PipeWriter.Create(_stream, WriterOptions);
+
+    /// <summary>True when the reader or writer is held now (tests: an idle session holds neither).</summary>
+    internal bool HoldsPipes => _input is not null || _output is not null;
 
     public bool IsTls => _tls is not null;
 
@@ -31,6 +48,9 @@ public sealed class StreamTransport : ISmtpTransport
     public bool CanStartCaesar => !IsTls && !IsCaesar;
 
     public string? TlsDescription => _tls is null ? null : $"{_tls.SslProtocol} {_tls.NegotiatedCipherSuite}";
+
+    /// <summary>Wraps <paramref name="raw"/>, plain until STARTTLS: nothing to wait for, so no task, token source or timer.</summary>
+    public static StreamTransport Create(Stream raw, ServerCertificates? certificates) => new(raw, certificates);
 
     /// <summary>Wraps <paramref name="raw"/>; with <paramref name="implicitTls"/> the handshake comes first, before any SMTP.</summary>
     public static async Task<StreamTransport> CreateAsync(Stream raw, ServerCertificates? certificates, bool implicitTls, CancellationToken cancellationToken)
@@ -53,8 +73,7 @@ public sealed class StreamTransport : ISmtpTransport
 
         // CVE-2011-0411: bytes the client pipelined behind STARTTLS were sent in clear, before
         // the handshake; completing the reader drops them unread.
-        await Input.CompleteAsync().ConfigureAwait(false);
-        await Output.CompleteAsync().ConfigureAwait(false);
+        await DropPipesAsync().ConfigureAwait(false);
         var tls = new SslStream(_raw, leaveInnerStreamOpen: true);
         try
         {
@@ -67,7 +86,7 @@ public sealed class StreamTransport : ISmtpTransport
         }
 
         _tls = tls;
-        (Input, Output) = Pipes(tls);
+        _stream = tls;
     }
 
     public async Task StartCaesarAsync(byte shift)
@@ -77,25 +96,56 @@ public sealed class StreamTransport : ISmtpTransport
             throw new InvalidOperationException("Caesar obfuscation goes on a plain connection, once.");
         }
 
-        await Input.CompleteAsync().ConfigureAwait(false);
-        await Output.CompleteAsync().ConfigureAwait(false);
+        await DropPipesAsync().ConfigureAwait(false);
         IsCaesar = true;
-        (Input, Output) = Pipes(new CaesarStream(_raw, shift));
+        _stream = new CaesarStream(_raw, shift);
     }
 
     /// <summary>
-    /// The session's pipes over the stream. Zero-byte reads: an idle session waits for data
-    /// without a buffer, and rents one only when bytes arrive, so 10,000 idle sessions do not
-    /// hold 10,000 read buffers (the bench's --idle 10000 went from 11.7 to 7.5 KiB a session).
+    /// A zero-byte read on the stream: it holds no buffer, and over a socket not even a task of
+    /// its own. When it has to wait, the pipes are let go meanwhile (their segments, token
+    /// sources and state), to be made again when data comes: an idle session then holds little
+    /// more than its socket. The caller has consumed all input and flushed all output.
     /// </summary>
-    private static (PipeReader, PipeWriter) Pipes(Stream stream) => (
-        PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true)),
-        PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+    public ValueTask<int> WaitForInputAsync(CancellationToken cancellationToken)
+    {
+        var wait = _stream.ReadAsync(Memory<byte>.Empty, cancellationToken);
+        if (!wait.IsCompleted)
+        {
+            ReleasePipes();
+        }
+
+        return wait;
+    }
+
+    /// <summary>Completes the pipes (with nothing buffered in either, nothing is lost) so the next use makes new ones.</summary>
+    private void ReleasePipes()
+    {
+        _input?.Complete();
+        _output?.Complete();
+        _input = null;
+        _output = null;
+    }
+
+    /// <summary>Completes the pipes, dropping whatever was read and not consumed; new ones are made on next use.</summary>
+    private async ValueTask DropPipesAsync()
+    {
+        if (_input is not null)
+        {
+            await _input.CompleteAsync().ConfigureAwait(false);
+            _input = null;
+        }
+
+        if (_output is not null)
+        {
+            await _output.CompleteAsync().ConfigureAwait(false);
+            _output = null;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await Input.CompleteAsync().ConfigureAwait(false);
-        await Output.CompleteAsync().ConfigureAwait(false);
+        await DropPipesAsync().ConfigureAwait(false);
         if (_tls is not null)
         {
             await _tls.DisposeAsync().ConfigureAwait(false);

@@ -574,6 +574,19 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_replies_is_cut_off_after_the_command_timeout()
+    {
+        var options = new SmtpServerOptions { HostName = "mx.test", ReverseDnsLookup = false, CommandTimeout = TimeSpan.FromMilliseconds(300), MaxJunkCommands = 100_000 };
+        await using var h = new SessionHarness(options);
+        await h.StartAsync();
+
+        // Pipelined NOOPs whose replies, never read, pass the reply pipe's 64 KiB pause
+        // threshold: the server's flush waits, and only the timeout can end the wait.
+        await h.SendAsync(string.Concat(Enumerable.Repeat("NOOP\r\n", 8000)));
+        Assert.Equal(SessionEnd.Timeout, await h.Run.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task Shutdown_answers_an_idle_session_with_421_4_3_2()
     {
         await using var h = new SessionHarness();
