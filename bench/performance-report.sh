@@ -168,7 +168,9 @@ if queue:
 tls = [v for v in idle if v["Tls"]]
 if tls:
     w("An idle TLS session (no target; the issue asks what it costs): "
-      + ", ".join(f"{v['KibPerSession']:.1f} KiB each with {v['Sessions']:,} open" for v in tls) + ".")
+      + ", ".join(f"{v['KibPerSession']:.1f} KiB each with {v['Sessions']:,} open" for v in tls) + "."
+      " A heap dump when this was worked on put about 14 KB of it in managed objects (mostly the 4 KB receive buffer SslStream"
+      " holds while it waits, and its suspended reads) and the rest in OpenSSL's native state and buffers for the connection.")
     w("")
 
 prof_path = os.environ.get("PROFILE", "")
