@@ -42,7 +42,20 @@ internal sealed record AuditHead(long Sequence, byte[] Mac)
                 return null;
             }
 
-            bytes = File.ReadAllBytes(path);
+            // The writer keeps the file open for writing while it runs (FileShare.Read): a reader
+            // must share writing too, or Windows refuses it.
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                if (file.Length > 64 * 1024)
+                {
+                    // A head anchor is 256 octets; a file this size is not one.
+                    problem = HeadProblem.Unreadable;
+                    return null;
+                }
+
+                bytes = new byte[file.Length];
+                file.ReadExactly(bytes);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -28,6 +28,10 @@ public sealed partial class FileAuditLog
     private int _quiet;
     private int _flushArmed;
 
+    /// <summary>When the flush timer fires, while it is armed; only ever moved earlier (see <see cref="ArmFlush"/>).</summary>
+    private DateTimeOffset? _flushDue;
+    private readonly Lock _flushGate = new();
+
     // Everything below belongs to the loop.
     private readonly List<PendingEntry> _unwritten = [];
     private readonly List<PendingEntry> _unsynced = [];
@@ -139,7 +143,7 @@ public sealed partial class FileAuditLog
             else
             {
                 Volatile.Write(ref _flushArmed, 1);
-                _flushTimer.Change(_lastSync + _options.FlushInterval - now, Timeout.InfiniteTimeSpan);
+                ArmFlush(_lastSync + _options.FlushInterval);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -434,7 +438,35 @@ public sealed partial class FileAuditLog
         }
     }
 
-    private void OnFlushDue() => Ring();
+    private void OnFlushDue()
+    {
+        lock (_flushGate)
+        {
+            _flushDue = null;
+        }
+
+        Ring();
+    }
+
+    /// <summary>
+    /// Arms the flush timer for <paramref name="due"/>, unless it already fires earlier: a plain
+    /// entry queued while the loop writes must not push back the fsync that entries already
+    /// written are waiting for.
+    /// </summary>
+    private void ArmFlush(DateTimeOffset due)
+    {
+        lock (_flushGate)
+        {
+            if (_flushDue is { } armed && armed <= due)
+            {
+                return;
+            }
+
+            _flushDue = due;
+            var wait = due - _time.GetUtcNow();
+            _flushTimer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
 
     /// <summary>Wakes the loop; rings once however many callers ring before it wakes.</summary>
     private void Ring()
@@ -458,7 +490,7 @@ public sealed partial class FileAuditLog
         }
         else if (Interlocked.Exchange(ref _flushArmed, 1) == 0)
         {
-            _flushTimer.Change(_options.FlushInterval, Timeout.InfiniteTimeSpan);
+            ArmFlush(_time.GetUtcNow() + _options.FlushInterval);
         }
     }
 

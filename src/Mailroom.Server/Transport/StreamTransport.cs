@@ -32,9 +32,19 @@ public sealed class StreamTransport : ISmtpTransport
     }
 
     /// <summary>The pipe is made when first used, and again after <see cref="WaitForInputAsync"/> let it go.</summary>
-    public PipeReader Input => _input ??= PipeReader.Create(_stream, ReaderOptions);
+    public PipeReader Input => _input ??= PipeReader.Create(Usable(), ReaderOptions);
 
-    public PipeWriter Output => _output ??= PipeWriter.Create(_stream, WriterOptions);
+    public PipeWriter Output => _output ??= PipeWriter.Create(Usable(), WriterOptions);
+
+    /// <summary>
+    /// Set when a STARTTLS handshake failed: the raw stream is in the middle of a TLS handshake,
+    /// so nothing may be read from or written to it in clear again (not even a 421).
+    /// </summary>
+    private bool _broken;
+
+    private Stream Usable() => _broken
+        ? throw new InvalidOperationException("The TLS handshake failed: the connection has no channel left to use.")
+        : _stream;
 
     /// <summary>True when the reader or writer is held now (tests: an idle session holds neither).</summary>
     internal bool HoldsPipes => _input is not null || _output is not null;
@@ -81,6 +91,7 @@ public sealed class StreamTransport : ISmtpTransport
         }
         catch
         {
+            _broken = true;
             await tls.DisposeAsync().ConfigureAwait(false);
             throw;
         }
