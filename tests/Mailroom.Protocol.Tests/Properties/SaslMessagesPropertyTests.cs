@@ -18,7 +18,13 @@ public class SaslMessagesPropertyTests
         var random = new Random(Seed);
         for (var i = 0; i < Cases; i++)
         {
-            var line = random.Next(2) == 0 ? SaslGen.Hostile(random) : SaslGen.Mutate(random, Convert.ToBase64String(SaslGen.Bytes(random, 40)));
+            var valid = Convert.ToBase64String(SaslGen.Bytes(random, 40));
+            var line = random.Next(3) switch
+            {
+                0 => SaslGen.Hostile(random),
+                1 => SaslGen.Mutate(random, valid),
+                _ => valid.Insert(random.Next(valid.Length + 1), string.Concat(Enumerable.Range(0, 4).Select(_ => " \t\r\n"[random.Next(4)]))),
+            };
             var ok = Run(i, line, () => SaslMessages.TryDecodeBase64(line, out _));
             // RFC 4648 4 and 3.3: only the 65 characters of the alphabet; no whitespace inside.
             Assert.True(!ok || (line.Length % 4 == 0 && line.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=')) || line == "=", SaslGen.CaseOf(Seed, i, line));
@@ -127,6 +133,10 @@ public class SaslMessagesPropertyTests
             Assert.True(SaslMessages.TryDecodeBase64(SaslMessages.Encode(text), out var bytes), SaslGen.CaseOf(Seed + 5, i, text));
             Assert.True(SaslMessages.TryDecodeText(bytes, out var decoded), SaslGen.CaseOf(Seed + 5, i, text));
             Assert.Equal(text, decoded);
+
+            // One past the limit and beyond: refused, not truncated.
+            var tooLong = SaslGen.Text(random, 255) + new string('x', random.Next(256, 400));
+            Assert.False(SaslMessages.TryDecodeText(Encoding.UTF8.GetBytes(tooLong[..Math.Max(256, tooLong.Length - 255)]), out _), SaslGen.CaseOf(Seed + 5, i, tooLong));
         }
     }
 
