@@ -67,6 +67,13 @@ internal static class AuditEntryParser
             problem = "it is not valid JSON (" + ex.Message + ")";
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // JsonDocument checks the structure but not the text inside strings: GetString throws
+            // on invalid UTF-8 (a flipped bit) or an escaped lone surrogate ("\ud800").
+            problem = "it holds text that is not valid UTF-8 or an invalid \\u escape";
+            return false;
+        }
     }
 
     /// <summary>Reads an encrypted entry's decrypted fields.</summary>
@@ -84,7 +91,7 @@ internal static class AuditEntryParser
 
             return TryReadEvent(document.RootElement, timestamp, out entry, out problem);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             problem = "its decrypted data is not valid JSON (a wrong key?)";
             return false;

@@ -22,20 +22,7 @@ public static class SaslMessages
             return true;
         }
 
-        if (line.Length % 4 != 0)
-        {
-            return false;
-        }
-
-        try
-        {
-            bytes = Convert.FromBase64String(line);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
+        return SaslBase64.TryDecode(line, out bytes);
     }
 
     /// <summary>
@@ -61,11 +48,19 @@ public static class SaslMessages
         }
         catch (DecoderFallbackException)
         {
+            user = password = string.Empty;
             return false;
         }
 
-        return user.Length is > 0 and <= 255 && password.Length is > 0 and <= 255 &&
-            (authzid.Length == 0 || string.Equals(authzid, user, StringComparison.OrdinalIgnoreCase));
+        if (user.Length is > 0 and <= 255 && password.Length is > 0 and <= 255 &&
+            (authzid.Length == 0 || string.Equals(authzid, user, StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
+        // A refused message leaves no password behind in the caller's variables.
+        user = password = string.Empty;
+        return false;
     }
 
     /// <summary>A LOGIN step's text (the user name or the password), UTF-8.</summary>

@@ -99,12 +99,7 @@ public static class ScramSha256
             return false;
         }
 
-        byte[] proof;
-        try
-        {
-            proof = Convert.FromBase64String(clientFinal[(proofAt + 3)..]);
-        }
-        catch (FormatException)
+        if (!SaslBase64.TryDecode(clientFinal[(proofAt + 3)..], out var proof))
         {
             return false;
         }

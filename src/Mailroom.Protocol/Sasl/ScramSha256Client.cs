@@ -76,12 +76,7 @@ public sealed class ScramSha256Client
             return false;
         }
 
-        byte[] salt;
-        try
-        {
-            salt = Convert.FromBase64String(parts[1][2..]);
-        }
-        catch (FormatException)
+        if (!SaslBase64.TryDecode(parts[1][2..], out var salt))
         {
             return false;
         }
@@ -118,13 +113,6 @@ public sealed class ScramSha256Client
             return false;
         }
 
-        try
-        {
-            return CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(serverFinal[2..]), _expectedServerSignature);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
+        return SaslBase64.TryDecode(serverFinal[2..], out var signature) && CryptographicOperations.FixedTimeEquals(signature, _expectedServerSignature);
     }
 }
