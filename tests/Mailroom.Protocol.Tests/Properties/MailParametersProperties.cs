@@ -26,7 +26,11 @@ public sealed class MailParametersProperties
     {
         Property.ForAll(1870, Cases, random =>
         {
-            var text = string.Concat(Enumerable.Range(0, random.Next(12)).Select(_ => random.Pick(Pieces)));
+            // Half free-form, half shaped like parameters (SP keyword ["=" value]) so that many get as far as TryInterpret.
+            var text = random.Next(2) == 0
+                ? string.Concat(Enumerable.Range(0, random.Next(12)).Select(_ => random.Pick(Pieces)))
+                : string.Concat(Enumerable.Range(0, random.Next(1, 4)).Select(_ =>
+                    " " + random.RandomCase(random.Pick(["SIZE", "BODY", "SMTPUTF8", "RET", "X-Y"])) + (random.Next(3) == 0 ? string.Empty : "=" + random.Pick(Pieces))));
             var start = random.Next(text.Length + 1);
             if (!CommandParser.TryParseParameters(text, start, out var parameters))
             {
