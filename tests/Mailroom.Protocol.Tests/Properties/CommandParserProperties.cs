@@ -148,6 +148,17 @@ public sealed class CommandParserProperties
         });
     }
 
+    [Fact]
+    public void Whether_a_line_is_bdat_does_not_depend_on_how_its_bytes_are_split()
+    {
+        Property.ForAll(3031, Cases, random =>
+        {
+            var line = random.Next(2) == 0 ? RandomLine(random) : Encoding.UTF8.GetBytes(random.RandomCase("BDAT"[..random.Next(5)]) + random.Pick(["", " ", "\t", "X", " 1"]));
+            var sequence = random.Segmented(line);
+            Assert.Equal(CommandParser.IsBdatLine(line), CommandParser.IsBdatLine(in sequence));
+        });
+    }
+
     /// <summary>The invariants every parse result keeps, whatever the line.</summary>
     internal static void AssertWellFormed(ReadOnlySpan<byte> line, CommandParseResult result)
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Mailroom.Protocol.Tests.Properties;
 
 /// <summary>
@@ -40,5 +42,40 @@ internal static class Property
         var bytes = new byte[length];
         random.NextBytes(bytes);
         return bytes;
+    }
+
+    /// <summary>The bytes as one segment, or as many random small ones, as a pipe hands them out.</summary>
+    public static ReadOnlySequence<byte> Segmented(this Random random, byte[] bytes)
+    {
+        if (bytes.Length == 0 || random.Next(2) == 0)
+        {
+            return new ReadOnlySequence<byte>(bytes);
+        }
+
+        Segment? first = null;
+        Segment? last = null;
+        for (var i = 0; i < bytes.Length;)
+        {
+            var size = Math.Min(random.Next(1, 16), bytes.Length - i);
+            var segment = new Segment(bytes.AsMemory(i, size), last);
+            first ??= segment;
+            last = segment;
+            i += size;
+        }
+
+        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
+        {
+            Memory = memory;
+            if (previous is not null)
+            {
+                RunningIndex = previous.RunningIndex + previous.Memory.Length;
+                previous.Next = this;
+            }
+        }
     }
 }

@@ -61,27 +61,6 @@ public sealed class ReplyProperties
         Assert.Equal(expected.Lines, actual.Lines);
     }
 
-    private static ReadOnlySequence<byte> Segmented(Random random, byte[] bytes)
-    {
-        if (bytes.Length == 0 || random.Next(2) == 0)
-        {
-            return new ReadOnlySequence<byte>(bytes);
-        }
-
-        Segment? first = null;
-        Segment? last = null;
-        for (var i = 0; i < bytes.Length;)
-        {
-            var size = Math.Min(random.Next(1, 16), bytes.Length - i);
-            var segment = new Segment(bytes.AsMemory(i, size), last);
-            first ??= segment;
-            last = segment;
-            i += size;
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
     [Fact]
     public void A_formatted_reply_parses_back_to_the_same_reply()
     {
@@ -95,7 +74,7 @@ public sealed class ReplyProperties
             }
 
             // RFC 5321 4.2.1: pipelined replies follow each other; each parse takes exactly one.
-            var buffer = Segmented(random, writer.WrittenSpan.ToArray());
+            var buffer = random.Segmented(writer.WrittenSpan.ToArray());
             foreach (var expected in replies)
             {
                 Assert.True(ReplyParser.TryParse(ref buffer, enhanced: true, out var parsed));
@@ -114,7 +93,7 @@ public sealed class ReplyProperties
             var writer = new ArrayBufferWriter<byte>();
             ReplyFormatter.Write(RandomReply(random), writer);
             var bytes = writer.WrittenSpan.ToArray();
-            var prefix = Segmented(random, bytes[..random.Next(bytes.Length)]);
+            var prefix = random.Segmented(bytes[..random.Next(bytes.Length)]);
             var before = prefix;
             Assert.False(ReplyParser.TryParse(ref prefix, enhanced: true, out var reply));
             Assert.Null(reply);
@@ -150,7 +129,7 @@ public sealed class ReplyProperties
     {
         Property.ForAll(2036, Cases, random =>
         {
-            var buffer = Segmented(random, HostileReply(random));
+            var buffer = random.Segmented(HostileReply(random));
             var length = buffer.Length;
             try
             {
@@ -186,18 +165,5 @@ public sealed class ReplyProperties
     {
         var buffer = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(wire));
         Assert.Throws<FormatException>(() => ReplyParser.TryParse(ref buffer, enhanced: true, out _));
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
     }
 }
