@@ -25,7 +25,8 @@ internal sealed class ReplyReader(PipeReader input, Action<bool, string>? trace 
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException)
             {
-                // ArgumentException: a code outside 2xx-5xx, which SmtpReply refuses (RFC 5321 4.2.1).
+                // The parser refuses a code outside 2xx-5xx itself (RFC 5321 4.2); ArgumentException
+                // stays caught so that SmtpReply's own checks can never escape as anything but a protocol error.
                 input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
                 throw new SmtpProtocolException("The server's reply does not parse: " + ex.Message, ex);
             }

@@ -25,8 +25,10 @@ public static class ReplyParser
         while (reader.TryReadTo(out ReadOnlySequence<byte> raw, (byte)'\n'))
         {
             var line = Encoding.UTF8.GetString(raw).TrimEnd('\r');
+            // RFC 5321 4.2: "Reply-code = %x32-35 %x30-35 %x30-39": a code outside 2xx-5xx is not a
+            // reply, and says so with the parser's one error rather than SmtpReply's argument check.
             if (line.Length < 3 || !int.TryParse(line.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var lineCode) ||
-                (code is not null && code != lineCode) || (line.Length > 3 && line[3] is not (' ' or '-')))
+                lineCode is < 200 or > 599 || (code is not null && code != lineCode) || (line.Length > 3 && line[3] is not (' ' or '-')))
             {
                 throw new FormatException($"Not an SMTP reply line: '{line}'.");
             }
