@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# A soak: mixed load against one `mailroom serve` for some minutes, sampling the server's resident
+# memory, open file descriptors and threads, to show they stay flat (issue 9, item 6). The load,
+# all at once, each kind in its own threads:
+#   - plain senders on the MX port: connect, EHLO, five 1 KiB messages, QUIT, again (sessions
+#     opening and closing all the time);
+#   - senders on the submission port: STARTTLS, AUTH PLAIN, one message, QUIT;
+#   - AUTH failures from another loopback address (127.0.0.2): STARTTLS, a wrong password, QUIT
+#     (they soon meet the log-in throttle, which is part of the test);
+#   - a large message (5 MB) every few seconds;
+#   - mailbox sessions: STARTTLS, LOGN, READ INBOX, NEXT three times, FLAG read, DELE, RTRN, QUIT.
+# It prints a sample every 10 seconds and, at the end, the first and last minute's means and the
+# errors by kind, and writes them as JSON.
+#
+# Usage: bench/soak.sh [--minutes N] [--json FILE]   (default 10 minutes, bench/results/soak.json)
+# Needs: dotnet, python3. Everything it starts is stopped and its folder removed on exit or Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+minutes=10
+json="bench/results/soak.json"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minutes) minutes="$2"; shift 2 ;;
+    --json) json="$2"; shift 2 ;;
+    *) echo "usage: bench/soak.sh [--minutes N] [--json FILE]" >&2; exit 2 ;;
+  esac
+done
+
+work=$(mktemp -d /tmp/mailroom-soak.XXXXXX)
+server_pid=""
+cleanup() {
+  local status=$?
+  set +e
+  trap - EXIT INT TERM
+  if [ -n "$server_pid" ]; then
+    kill -TERM "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+echo "Building (Release)..."
+dotnet build src/Mailroom.Cli -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+cli="$root/src/Mailroom.Cli/bin/Release/net10.0/mailroom.dll"
+
+data="$work/data"
+mkdir -p "$data"
+dotnet "$cli" domain add soak.test --data "$data" >"$work/setup.log" 2>&1
+echo "soak-password" | dotnet "$cli" user add user0@soak.test --password-stdin --data "$data" >>"$work/setup.log" 2>&1
+smtp_port=$(free_port); submission_port=$(free_port)
+MAILROOM__Smtp__ReverseDnsLookup=false \
+MAILROOM__Smtp__MaxConnectionsPerAddress=1000 \
+MAILROOM__Smtp__MaxMessageSize=20000000 \
+MAILROOM__Logging__LogLevel__Default=Warning \
+  dotnet "$cli" serve --data "$data" --smtp "127.0.0.1:$smtp_port" --submission "127.0.0.1:$submission_port" \
+    --submissions 127.0.0.1:0 --domain soak.test >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 300); do
+  grep -q "Listening for SMTP" "$work/server.log" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+  sleep 0.2
+done
+
+echo "Soaking for $minutes minute(s): server pid $server_pid, MX 127.0.0.1:$smtp_port, submission 127.0.0.1:$submission_port"
+mkdir -p "$(dirname "$json")"
+PID="$server_pid" SMTP_PORT="$smtp_port" SUBMISSION_PORT="$submission_port" MINUTES="$minutes" \
+  python3 - "$json" <<'PY'
+import json, os, smtplib, socket, ssl, sys, threading, time, datetime
+from collections import Counter
+
+out = sys.argv[1]
+pid, smtp_port, sub_port = int(os.environ["PID"]), int(os.environ["SMTP_PORT"]), int(os.environ["SUBMISSION_PORT"])
+seconds = float(os.environ["MINUTES"]) * 60
+deadline = time.time() + seconds
+user, password = "user0@soak.test", "soak-password"
+tls = ssl.create_default_context()
+tls.check_hostname = False
+tls.verify_mode = ssl.CERT_NONE  # the server's self-signed certificate; loopback only
+done, errors, lock = Counter(), Counter(), threading.Lock()
+
+def count(kind, ok=True, what=None):
+    with lock:
+        (done if ok else errors)[kind if ok else f"{kind}: {what}"] += 1
+
+def message(size, subject):
+    body = ("x" * 76 + "\r\n") * max(1, size // 78)
+    return f"From: load@remote.test\r\nTo: {user}\r\nSubject: {subject}\r\n\r\n{body}"
+
+def loop(kind, step, pause=0.0):
+    while time.time() < deadline:
+        try:
+            step()
+            count(kind)
+        except Exception as ex:  # every failure is counted by its kind and type, never fatal to the soak
+            count(kind, ok=False, what=type(ex).__name__ + " " + str(ex)[:60])
+            time.sleep(0.2)
+        if pause:
+            time.sleep(pause)
+
+def plain():
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as s:
+        s.ehlo("plain.soak")
+        for i in range(5):
+            s.sendmail("load@remote.test", [user], message(1024, f"plain {i}"))
+
+def submission():
+    with smtplib.SMTP("127.0.0.1", sub_port, timeout=30) as s:
+        s.ehlo("sub.soak"); s.starttls(context=tls); s.ehlo("sub.soak")
+        s.login(user, password)
+        s.sendmail(user, [user], message(2048, "submitted"))
+
+def auth_failure():
+    with smtplib.SMTP("127.0.0.1", sub_port, timeout=30, source_address=("127.0.0.2", 0)) as s:
+        s.ehlo("bad.soak"); s.starttls(context=tls); s.ehlo("bad.soak")
+        try:
+            s.login(user, "not the password")
+            raise RuntimeError("a wrong password was accepted")
+        except smtplib.SMTPAuthenticationError:
+            pass  # 535, or 454 once the throttle holds this address back
+
+def large():
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=60) as s:
+        s.ehlo("large.soak")
+        s.sendmail("load@remote.test", [user], message(5_000_000, "large"))
+
+def reply(f):
+    lines = []
+    while True:
+        line = f.readline()
+        if not line:
+            raise ConnectionError("closed")
+        lines.append(line.decode("utf-8", "replace").rstrip("\r\n"))
+        if len(line) < 4 or line[3:4] != b"-":
+            return int(lines[-1][:3]), lines
+
+def mailbox():
+    raw = socket.create_connection(("127.0.0.1", sub_port), timeout=30)
+    f = raw.makefile("rb")
+    code, _ = reply(f); assert code == 220
+    raw.sendall(b"EHLO box.soak\r\n"); reply(f)
+    raw.sendall(b"STARTTLS\r\n"); code, _ = reply(f); assert code == 220
+    s = tls.wrap_socket(raw, server_hostname="localhost")
+    f = s.makefile("rb")
+    def cmd(line):
+        s.sendall(line.encode() + b"\r\n")
+        return reply(f)
+    cmd("EHLO box.soak")
+    code, _ = cmd(f"LOGN {user} {password}"); assert code == 235, code
+    code, _ = cmd("READ INBOX"); assert code == 250, code
+    for _ in range(3):
+        code, lines = cmd("NEXT")
+        if code != 250:
+            break
+        octets = int(lines[-1].split(" octets follow")[0].split()[-1])
+        got = 0
+        while got < octets:
+            got += len(f.read(min(65536, octets - got)))
+    if code == 250:
+        cmd("FLAG read")
+        # 550 5.2.0: the other mailbox session deleted this message first (docs/PROTOCOL.md).
+        code, lines = cmd("DELE"); assert code == 250 or lines[-1].startswith("550 5.2.0"), lines[-1]
+    cmd("RTRN"); cmd("QUIT")
+    s.close()
+
+def sample():
+    status = open(f"/proc/{pid}/status").read().split("\n")
+    field = lambda name: int(next(l for l in status if l.startswith(name)).split()[1])
+    return {"t": round(seconds - (deadline - time.time()), 1), "rss_mb": field("VmRSS:") / 1024,
+            "threads": field("Threads:"), "fds": len(os.listdir(f"/proc/{pid}/fd"))}
+
+workers = [("plain", plain, 0)] * 4 + [("submission", submission, 0)] * 2 + [("auth failure", auth_failure, 0.5)] \
+    + [("large", large, 3.0)] + [("mailbox", mailbox, 0.2)] * 2
+threads = [threading.Thread(target=loop, args=w, daemon=True) for w in workers]
+for t in threads:
+    t.start()
+samples = []
+print(f"{'seconds':>8} {'RSS MB':>8} {'threads':>8} {'fds':>6}   done so far")
+while time.time() < deadline:
+    time.sleep(min(10, max(0, deadline - time.time())))
+    s = sample(); samples.append(s)
+    with lock:
+        so_far = ", ".join(f"{k} {v}" for k, v in sorted(done.items()))
+    print(f"{s['t']:>8} {s['rss_mb']:>8.1f} {s['threads']:>8} {s['fds']:>6}   {so_far}", flush=True)
+for t in threads:
+    t.join(timeout=120)
+
+def mean(rows, key):
+    return sum(r[key] for r in rows) / len(rows) if rows else None
+minute = max(1, len(samples) // max(1, int(seconds / 60)))
+first, last = samples[:minute], samples[-minute:]
+result = {
+    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    "minutes": seconds / 60, "samples": samples, "done": dict(done), "errors": dict(errors),
+    "first_minute": {k: mean(first, k) for k in ("rss_mb", "threads", "fds")},
+    "last_minute": {k: mean(last, k) for k in ("rss_mb", "threads", "fds")},
+}
+json.dump(result, open(out, "w"), indent=2)
+print()
+for k in ("rss_mb", "threads", "fds"):
+    print(f"{k:>8}: first minute {result['first_minute'][k]:.1f}, last minute {result['last_minute'][k]:.1f}")
+print("done:   " + ", ".join(f"{k} {v}" for k, v in sorted(done.items())))
+print("errors: " + (", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) or "none"))
+print(f"Written to {out}")
+PY
