@@ -13,7 +13,6 @@
 # Everything it starts is stopped, and its temporary folder removed, on exit, failure or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 json="bench/results/profile.json"
 messages=30000
@@ -29,29 +28,7 @@ for tool in dotnet python3 perf smtp-source; do
   command -v "$tool" >/dev/null || { echo "profile.sh needs $tool (perf: apt-get install linux-perf; smtp-source: apt-get install postfix)" >&2; exit 2; }
 done
 
-work=$(mktemp -d /tmp/mailroom-profile.XXXXXX)
-server_pid=""
-cleanup() {
-  local status=$?
-  set +e
-  trap - EXIT INT TERM
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-echo "Building (Release)..."
-dotnet build src/Mailroom.Cli -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-cli="$root/src/Mailroom.Cli/bin/Release/net10.0/mailroom.dll"
+. bench/lib.sh profile
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 

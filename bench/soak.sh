@@ -17,7 +17,6 @@
 # Needs: dotnet, python3. Everything it starts is stopped and its folder removed on exit or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 minutes=10
 json="bench/results/soak.json"
@@ -29,29 +28,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-work=$(mktemp -d /tmp/mailroom-soak.XXXXXX)
-server_pid=""
-cleanup() {
-  local status=$?
-  set +e
-  trap - EXIT INT TERM
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-echo "Building (Release)..."
-dotnet build src/Mailroom.Cli -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-cli="$root/src/Mailroom.Cli/bin/Release/net10.0/mailroom.dll"
+. bench/lib.sh soak
 
 data="$work/data"
 mkdir -p "$data"

@@ -15,29 +15,6 @@ public sealed class ReplyReaderProperties
 {
     private const int Cases = 2000;
 
-    private static async Task ForAllAsync(int seed, int cases, Func<Random, Task> check)
-    {
-        if (int.TryParse(Environment.GetEnvironmentVariable("MAILROOM_PROPERTY_SEED"), out var overridden))
-        {
-            seed = overridden;
-        }
-
-        TestContext.Current.TestOutputHelper?.WriteLine($"Property seed {seed}, {cases} cases");
-        var master = new Random(seed);
-        for (var i = 0; i < cases; i++)
-        {
-            var caseSeed = master.Next();
-            try
-            {
-                await check(new Random(caseSeed));
-            }
-            catch (Exception ex)
-            {
-                throw new Xunit.Sdk.XunitException($"Property failed at case {i} (seed {seed}; replay with new Random({caseSeed})): {ex.Message}", ex);
-            }
-        }
-    }
-
     private static string Text(Random random) => string.Concat(Enumerable.Range(0, random.Next(30)).Select(_ => random.Next(6) switch
     {
         0 => " ",
@@ -64,7 +41,7 @@ public sealed class ReplyReaderProperties
     [Fact]
     public async Task Formatted_replies_read_back_as_the_same_replies_however_the_bytes_arrive()
     {
-        await ForAllAsync(4954, Cases, async random =>
+        await Property.ForAllAsync(4954, Cases, async random =>
         {
             var replies = Enumerable.Range(0, random.Next(1, 4)).Select(_ => RandomReply(random)).ToList();
             var writer = new ArrayBufferWriter<byte>();
@@ -90,7 +67,7 @@ public sealed class ReplyReaderProperties
     [Fact]
     public async Task Hostile_reply_bytes_end_in_a_protocol_exception_and_nothing_else()
     {
-        await ForAllAsync(4955, Cases, async random =>
+        await Property.ForAllAsync(4955, Cases, async random =>
         {
             var wire = new List<byte>();
             var code = random.Next(1000).ToString("000", System.Globalization.CultureInfo.InvariantCulture);

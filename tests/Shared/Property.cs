@@ -1,14 +1,22 @@
 using System.Buffers;
 
-namespace Mailroom.Protocol.Tests.Properties;
+namespace Mailroom.Testing.Properties;
 
 /// <summary>
 /// A seeded property runner: every case gets its own seed, drawn from the test's fixed seed, so a
 /// failure names the one case to replay. Set MAILROOM_PROPERTY_SEED to explore with another seed.
+/// One source file, compiled into each test project that has properties (see its csproj).
 /// </summary>
 internal static class Property
 {
-    public static void ForAll(int seed, int cases, Action<Random> check)
+    public static void ForAll(int seed, int cases, Action<Random> check) =>
+        ForAllAsync(seed, cases, random =>
+        {
+            check(random);
+            return Task.CompletedTask;
+        }).GetAwaiter().GetResult();
+
+    public static async Task ForAllAsync(int seed, int cases, Func<Random, Task> check)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("MAILROOM_PROPERTY_SEED"), out var overridden))
         {
@@ -22,7 +30,7 @@ internal static class Property
             var caseSeed = master.Next();
             try
             {
-                check(new Random(caseSeed));
+                await check(new Random(caseSeed));
             }
             catch (Exception ex)
             {
