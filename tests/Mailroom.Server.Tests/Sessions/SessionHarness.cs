@@ -61,6 +61,9 @@ public sealed class SessionHarness : IAsyncDisposable
     /// <summary>How many times the server flushed its replies to the connection.</summary>
     public int Flushes => _serverOutput.Flushes;
 
+    /// <summary>The most octets of replies the server has sent in one flush.</summary>
+    public long LargestFlush => _serverOutput.LargestFlush;
+
     /// <summary>
     /// How many octets the server has queued for the client so far, flushed or not: a test can
     /// tell whether a reply was queued at a given moment, not only whether it was sent.
@@ -190,8 +193,12 @@ public sealed class SessionHarness : IAsyncDisposable
     {
         private int _flushes;
         private long _written;
+        private long _largestFlush;
 
         public int Flushes => Volatile.Read(ref _flushes);
+
+        /// <summary>The most octets one flush has sent: what the session held back at its worst.</summary>
+        public long LargestFlush => Interlocked.Read(ref _largestFlush);
 
         public long BytesWritten => Interlocked.Read(ref _written);
 
@@ -211,9 +218,14 @@ public sealed class SessionHarness : IAsyncDisposable
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
         {
-            if (inner.UnflushedBytes > 0)
+            var unflushed = inner.UnflushedBytes;
+            if (unflushed > 0)
             {
                 Interlocked.Increment(ref _flushes);
+                if (unflushed > Interlocked.Read(ref _largestFlush))
+                {
+                    Interlocked.Exchange(ref _largestFlush, unflushed);
+                }
             }
 
             return inner.FlushAsync(cancellationToken);
