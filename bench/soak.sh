@@ -9,22 +9,27 @@
 #     (they soon meet the log-in throttle, which is part of the test);
 #   - a large message (5 MB) every few seconds;
 #   - mailbox sessions: STARTTLS, LOGN, READ INBOX, then five times NEXT, FLAG read and DELE, RTRN,
-#     QUIT, on the mailbox the submitted mail goes to, so that it stays about the same size.
+#     QUIT, on the mailbox the submitted mail goes to, so that it stays about the same size;
+#   - slow clients (--tricklers, 100 by default) from 127.0.0.3, each sending its command lines a
+#     byte every 0.3 s and holding a session about 15 s, then another: the memory sampled is the
+#     memory with that many slow sessions open.
 # It prints a sample every 10 seconds and, at the end, the first and last minute's means and the
 # errors by kind, and writes them as JSON.
 #
-# Usage: bench/soak.sh [--minutes N] [--json FILE]   (default 10 minutes, bench/results/soak.json)
+# Usage: bench/soak.sh [--minutes N] [--tricklers N] [--json FILE]   (default 10 minutes, 100 slow clients, bench/results/soak.json)
 # Needs: dotnet, python3. Everything it starts is stopped and its folder removed on exit or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 minutes=10
+tricklers=100
 json="bench/results/soak.json"
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes="$2"; shift 2 ;;
     --json) json="$2"; shift 2 ;;
-    *) echo "usage: bench/soak.sh [--minutes N] [--json FILE]" >&2; exit 2 ;;
+    --tricklers) tricklers="$2"; shift 2 ;;
+    *) echo "usage: bench/soak.sh [--minutes N] [--tricklers N] [--json FILE]" >&2; exit 2 ;;
   esac
 done
 
@@ -51,7 +56,7 @@ done
 
 echo "Soaking for $minutes minute(s): server pid $server_pid, MX 127.0.0.1:$smtp_port, submission 127.0.0.1:$submission_port"
 mkdir -p "$(dirname "$json")"
-PID="$server_pid" SMTP_PORT="$smtp_port" SUBMISSION_PORT="$submission_port" MINUTES="$minutes" \
+PID="$server_pid" SMTP_PORT="$smtp_port" SUBMISSION_PORT="$submission_port" MINUTES="$minutes" TRICKLERS="$tricklers" \
   python3 - "$json" <<'PY'
 import json, os, smtplib, socket, ssl, sys, threading, time, datetime
 from collections import Counter
@@ -59,6 +64,7 @@ from collections import Counter
 out = sys.argv[1]
 pid, smtp_port, sub_port = int(os.environ["PID"]), int(os.environ["SMTP_PORT"]), int(os.environ["SUBMISSION_PORT"])
 seconds = float(os.environ["MINUTES"]) * 60
+tricklers = int(os.environ["TRICKLERS"])
 deadline = time.time() + seconds
 # user0 takes the bulk (MX and large mail) and is never read; user1 gets the submitted mail and
 # the mailbox sessions read and delete it, so the mailbox they open stays about the same size
@@ -152,6 +158,18 @@ def mailbox():
     cmd("RTRN"); cmd("QUIT")
     s.close()
 
+def trickle():
+    # A slow client (slowloris): every command line a byte at a time, one byte each 0.3 s, from an
+    # address of its own; it holds a session open about 15 s and starts again.
+    with socket.create_connection(("127.0.0.1", smtp_port), timeout=60, source_address=("127.0.0.3", 0)) as c:
+        f = c.makefile("rb")
+        code, _ = reply(f); assert code == 220, code
+        for line in (b"EHLO trickle.soak\r\n", b"NOOP\r\n", b"RSET\r\n", b"QUIT\r\n"):
+            for i in range(len(line)):
+                c.sendall(line[i:i + 1])
+                time.sleep(0.3)
+            code, _ = reply(f); assert code in (221, 250), code
+
 def sample():
     status = open(f"/proc/{pid}/status").read().split("\n")
     field = lambda name: int(next(l for l in status if l.startswith(name)).split()[1])
@@ -159,7 +177,7 @@ def sample():
             "threads": field("Threads:"), "fds": len(os.listdir(f"/proc/{pid}/fd"))}
 
 workers = [("plain", plain, 0)] * 4 + [("submission", submission, 0)] * 2 + [("auth failure", auth_failure, 0.5)] \
-    + [("large", large, 3.0)] + [("mailbox", mailbox, 0.2)] * 2
+    + [("large", large, 3.0)] + [("mailbox", mailbox, 0.2)] * 2 + [("trickle", trickle, 0)] * tricklers
 threads = [threading.Thread(target=loop, args=w, daemon=True) for w in workers]
 for t in threads:
     t.start()
@@ -180,7 +198,7 @@ minute = max(1, len(samples) // max(1, int(seconds / 60)))
 first, last = samples[:minute], samples[-minute:]
 result = {
     "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    "minutes": seconds / 60, "samples": samples, "done": dict(done), "errors": dict(errors),
+    "minutes": seconds / 60, "tricklers": tricklers, "samples": samples, "done": dict(done), "errors": dict(errors),
     "first_minute": {k: mean(first, k) for k in ("rss_mb", "threads", "fds")},
     "last_minute": {k: mean(last, k) for k in ("rss_mb", "threads", "fds")},
 }
