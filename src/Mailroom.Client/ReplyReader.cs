@@ -9,19 +9,26 @@ namespace Mailroom.Client;
 /// however the bytes arrive: whole, line by line or one at a time. A reply that does not parse, or
 /// a connection that ends inside one, is an <see cref="SmtpProtocolException"/>.
 /// </summary>
-internal sealed class ReplyReader(PipeReader input, Action<bool, string>? trace = null)
+internal sealed class ReplyReader(PipeReader input, Action<bool, string>? trace = null, long maxReplySize = SmtpClientOptions.DefaultMaxReplySize)
 {
     public async ValueTask<SmtpReply> ReadAsync(CancellationToken cancellationToken)
     {
+        // The octets of the reply's continuation lines seen so far: each is looked at once, and a
+        // server that never ends its reply meets the limit instead of growing our memory.
+        long scanned = 0;
         while (true)
         {
             var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            SmtpReply? reply;
+            SmtpReply? reply = null;
             bool complete;
             try
             {
-                complete = ReplyParser.TryParse(ref buffer, enhanced: true, out reply);
+                complete = ReplyParser.HasFinalLine(buffer, ref scanned) && ReplyParser.TryParse(ref buffer, enhanced: true, out reply);
+                if (!complete && scanned > maxReplySize)
+                {
+                    throw new FormatException($"The reply is longer than {maxReplySize} octets (MaxReplySize).");
+                }
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException)
             {

@@ -53,6 +53,15 @@ public sealed record SmtpClientOptions
     /// </summary>
     public int MaxMessageFetchSize { get; init; } = 256 * 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxReplySize"/>: 64 MiB, a LIST of about half a million messages.</summary>
+    public const long DefaultMaxReplySize = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The longest reply taken, all its lines together (64 MiB by default: LIST sends a line per
+    /// message); a server that goes on past it is taken as hostile or broken: <see cref="SmtpProtocolException"/>.
+    /// </summary>
+    public long MaxReplySize { get; init; } = DefaultMaxReplySize;
+
     /// <summary>Called with (fromServer, line) for every line on the wire; AUTH and LOGN secrets appear as "&lt;redacted&gt;".</summary>
     public Action<bool, string>? Trace { get; init; }
 }

@@ -281,7 +281,7 @@ public sealed partial class SmtpConnection : IAsyncDisposable
     {
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        return (input, output, new ReplyReader(input, _options.Trace));
+        return (input, output, new ReplyReader(input, _options.Trace, _options.MaxReplySize));
     }
 
     public async Task QuitAsync(CancellationToken cancellationToken)

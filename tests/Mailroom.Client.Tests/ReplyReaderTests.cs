@@ -119,4 +119,72 @@ public class ReplyReaderTests
         Assert.False(MessageShape.Of(Encoding.ASCII.GetBytes(new string('a', 998) + "\r\n")).NotLineClean);
         Assert.True(MessageShape.Of(Encoding.ASCII.GetBytes(new string('a', 999) + "\r\n")).NotLineClean);
     }
+
+    [Fact]
+    public async Task A_reply_that_never_ends_is_refused_at_the_limit_not_buffered_without_bound()
+    {
+        // A hostile server: continuation lines for ever, produced only as the reader asks for them.
+        await using var server = new EndlessReply();
+        var reader = new ReplyReader(PipeReader.Create(server, new StreamPipeReaderOptions(bufferSize: 4096)), maxReplySize: 64 * 1024);
+
+        // Without a limit the read would go on for ever: a deadline makes that a failure, not a hang.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        var refused = await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(deadline.Token).AsTask());
+        Assert.Contains("MaxReplySize", refused.Message, StringComparison.Ordinal);
+        Assert.InRange(server.Produced, 64 * 1024, (64 * 1024) + 4096);
+    }
+
+    /// <summary>A stream of "250-xxx" lines without end, counting what it gave.</summary>
+    private sealed class EndlessReply : Stream
+    {
+        private static readonly byte[] Line = Encoding.ASCII.GetBytes("250-" + new string('x', 60) + "\r\n");
+
+        public long Produced { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                buffer[offset + i] = Line[(int)(Produced++ % Line.Length)];
+            }
+
+            return count;
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Theory]
+    [InlineData(Feed.Whole)]
+    [InlineData(Feed.LineByLine)]
+    public async Task A_reply_of_a_hundred_thousand_lines_within_the_limit_is_read_whole(Feed feed)
+    {
+        // LIST of a large mailbox: a line per message.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        var reader = new ReplyReader(pipe.Reader);
+        var lines = Enumerable.Range(0, 100_000).Select(i => $"{i} 01ABCDEF{i:D8} 2026-11-29T00:00:00Z 1234 none <a@b.test> subject {i}").ToList();
+        var reading = reader.ReadAsync(TestContext.Current.CancellationToken).AsTask();
+        await WriteAsync(pipe.Writer, "250-100000 messages\r\n" + string.Concat(lines.SkipLast(1).Select(l => "250-" + l + "\r\n")) + "250 " + lines[^1] + "\r\n", feed);
+        var reply = await reading;
+        Assert.Equal(["100000 messages", .. lines], reply.Lines);
+    }
 }

@@ -15,6 +15,37 @@ public static class ReplyParser
     /// <summary>RFC 5321 4.5.3.1.5: a reply line is at most 512 octets including CRLF.</summary>
     public const int MaxReplyLine = 512;
 
+    /// <summary>
+    /// Whether the reply at the start of <paramref name="buffer"/> has come in full (its final line
+    /// is there), looking only at what follows <paramref name="scanned"/>: the octets of its
+    /// continuation lines already seen, which this moves on. A reader that calls this as octets
+    /// arrive, and <see cref="TryParse"/> only once it says yes, reads a reply of any number of
+    /// lines in linear time, and can bound it by <paramref name="scanned"/>. Throws
+    /// <see cref="FormatException"/> for a line with no end in sight, as <see cref="TryParse"/> does.
+    /// </summary>
+    public static bool HasFinalLine(in ReadOnlySequence<byte> buffer, ref long scanned)
+    {
+        var reader = new SequenceReader<byte>(buffer.Slice(scanned));
+        while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+        {
+            // "Reply-code [ SP textstring ] CRLF" ends the reply; "Reply-code "-" ..." does not.
+            // Anything else is for TryParse to refuse.
+            if (line.Length < 4 || line.Slice(3, 1).FirstSpan[0] != (byte)'-')
+            {
+                return true;
+            }
+
+            scanned += line.Length + 1;
+        }
+
+        if (reader.Remaining > MaxReplyLine * 64)
+        {
+            throw new FormatException("The reply is too long.");
+        }
+
+        return false;
+    }
+
     public static bool TryParse(ref ReadOnlySequence<byte> buffer, bool enhanced, out SmtpReply? reply)
     {
         reply = null;

@@ -152,6 +152,60 @@ public sealed class ReplyProperties
         });
     }
 
+    [Fact]
+    public void Looking_for_the_final_line_as_octets_arrive_agrees_with_parsing_the_whole()
+    {
+        Property.ForAll(2037, Cases, random =>
+        {
+            byte[] bytes;
+            if (random.Next(2) == 0)
+            {
+                bytes = HostileReply(random);
+            }
+            else
+            {
+                var writer = new ArrayBufferWriter<byte>();
+                ReplyFormatter.Write(RandomReply(random), writer);
+                bytes = writer.WrittenSpan.ToArray();
+            }
+
+            // The octets arrive in pieces; what was scanned is carried from one look to the next.
+            long scanned = 0;
+            for (var end = 0; end <= bytes.Length; end += random.Next(1, 40))
+            {
+                var prefix = random.Segmented(bytes[..end]);
+                bool found;
+                try
+                {
+                    found = ReplyParser.HasFinalLine(prefix, ref scanned);
+                }
+                catch (FormatException)
+                {
+                    return;
+                }
+
+                Assert.InRange(scanned, 0, end);
+                bool parsed;
+                try
+                {
+                    parsed = ReplyParser.TryParse(ref prefix, enhanced: true, out _);
+                }
+                catch (FormatException)
+                {
+                    // A bad line: TryParse refuses it at once, the reader once the final line or the limit comes.
+                    continue;
+                }
+
+                // A complete reply is never missed, and nothing is called complete that is not.
+                Assert.Equal(parsed, found);
+                if (found)
+                {
+                    return;
+                }
+            }
+        });
+    }
+
     /// <summary>
     /// Regression (found by <see cref="Hostile_reply_bytes_give_a_reply_incomplete_or_a_format_exception"/>):
     /// a three-digit code outside 2xx-5xx escaped the parser as SmtpReply's ArgumentOutOfRangeException.
