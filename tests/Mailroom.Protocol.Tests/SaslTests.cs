@@ -39,6 +39,16 @@ public class SaslTests
     }
 
     [Theory]
+    [InlineData("n,,n=alice\0@example.test,r=x")]
+    [InlineData("n,,n=\0,r=x")]
+    [InlineData("n,a=alice\0,n=alice,r=x")]
+    public void A_nul_in_a_scram_user_name_is_refused(string clientFirst)
+    {
+        // RFC 5802 7: value-safe-char is "UTF8-char except NUL, "=", and ","".
+        Assert.False(ScramSha256.TryParseClientFirst(clientFirst, out _));
+    }
+
+    [Theory]
     [InlineData("\0alice\0secret", true, "alice", "secret")]
     [InlineData("alice\0alice\0secret", true, "alice", "secret")]
     [InlineData("bob\0alice\0secret", false, "", "")]

@@ -127,14 +127,18 @@ public static class ScramSha256
         return true;
     }
 
-    /// <summary><c>saslname = 1*(value-safe-char / "=2C" / "=3D")</c>.</summary>
+    /// <summary>
+    /// <c>saslname = 1*(value-safe-char / "=2C" / "=3D")</c>, where RFC 5802 7 has
+    /// <c>value-safe-char</c> as "UTF8-char except NUL, "=", and ","": a NUL would end the
+    /// name early in any C code down the line (a log, a database driver) and is refused.
+    /// </summary>
     private static bool TryDecodeSaslName(string text, out string name)
     {
         name = string.Empty;
         var sb = new StringBuilder(text.Length);
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] == ',')
+            if (text[i] is ',' or '\0')
             {
                 return false;
             }
