@@ -86,8 +86,9 @@ public sealed partial class SqliteMailStore
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
-    public Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken) =>
-        RemoveDeliveriesAsync("purging the trash", async (connection, transaction) =>
+    public async Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken)
+    {
+        var purged = await RemoveDeliveriesAsync("purging the trash", async (connection, transaction) =>
         {
             using var delete = connection.CreateCommand();
             delete.Transaction = transaction;
@@ -95,7 +96,16 @@ public sealed partial class SqliteMailStore
             delete.Parameters.AddWithValue("$before", Time.Format(trashedBefore));
             var messages = await ReadStringsAsync(delete, cancellationToken).ConfigureAwait(false);
             return (messages.Count, messages);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Bodies a crash left in messages/tmp: otherwise only the next open would find them.
+        await StorageFaults.RunAsync("sweeping messages/tmp", () =>
+        {
+            SweepTemp(cancellationToken);
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        return purged;
+    }
 
     /// <summary>
     /// The one way messages leave the store: <paramref name="remove"/> deletes deliveries (or what

@@ -71,6 +71,18 @@ public sealed class BodyLayoutTests : TempStore
     }
 
     [Fact]
+    public async Task TheHourlyPurgeSweepsOldTmpFilesTooSoAServerRunningLongAfterACrashDoesNotKeepThem()
+    {
+        var oldTmp = WriteFile(Path.Combine(TempDirectory, MessageIds.New() + ".eml"), DateTime.UtcNow.AddHours(-1));
+        var youngTmp = WriteFile(Path.Combine(TempDirectory, MessageIds.New() + ".eml"), DateTime.UtcNow.AddMinutes(-5));
+
+        Assert.Equal(0, await Store.PurgeTrashAsync(DateTimeOffset.UtcNow.AddDays(-30), None));
+
+        Assert.False(File.Exists(oldTmp));
+        Assert.True(File.Exists(youngTmp), "a body another process may still be writing must survive the sweep");
+    }
+
+    [Fact]
     public async Task AWriterAbortedBeforeItsCommitLeavesNothing()
     {
         var a = await AddUserAsync("a@example.com");

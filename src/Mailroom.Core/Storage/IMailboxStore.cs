@@ -40,7 +40,9 @@ public interface IMailboxStore
 
     /// <summary>
     /// Deletes for good what has been in the trash since before <paramref name="trashedBefore"/>,
-    /// and the bodies no mailbox holds any more; how many messages left the trash.
+    /// and the bodies no mailbox holds any more; how many messages left the trash. The server calls
+    /// it hourly, so a store also clears here what a crash left half-written (as it does at open),
+    /// for a server that runs for months after one.
     /// </summary>
     Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken);
 
