@@ -3,6 +3,7 @@
 #
 #   fuzz/run.sh [--minutes N] [--target NAME|all] [--timeout MS] [--resume]
 #   fuzz/run.sh --seconds N ...     N seconds per target instead (a quick check)
+#   fuzz/run.sh --report [--target NAME|all]   only the summary, of the runs already in artifacts/fuzz
 #
 # Builds fuzz/Mailroom.Fuzz (Release) into artifacts/fuzz/bin, instruments the copies of
 # Mailroom.Protocol, Mailroom.Client and Mailroom.Core there (never the normal build output), then
@@ -20,6 +21,7 @@ target=all
 timeout_ms=2000
 resume=0
 per_target=""
+report_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes="$2"; shift 2 ;;
@@ -27,17 +29,23 @@ while [ $# -gt 0 ]; do
     --target) target="$2"; shift 2 ;;
     --timeout) timeout_ms="$2"; shift 2 ;;
     --resume) resume=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --report) report_only=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
 
-command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y afl++" >&2; exit 2; }
+if [ "$report_only" = 1 ]; then
+  if [ "$target" = all ]; then targets=(); for d in artifacts/fuzz/*/default; do targets+=("$(basename "$(dirname "$d")")"); done; else targets=("$target"); fi
+fi
+
+[ "$report_only" = 1 ] || command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y afl++" >&2; exit 2; }
 sharpfuzz=$(command -v sharpfuzz || echo "$HOME/.dotnet/tools/sharpfuzz")
 [ -x "$sharpfuzz" ] || { echo "sharpfuzz not found: dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0" >&2; exit 2; }
 
 out="$root/artifacts/fuzz"
 bin="$out/bin"
+if [ "$report_only" = 0 ]; then
 echo "Building and instrumenting into $bin ..."
 rm -rf "$bin"
 mkdir -p "$out"
@@ -86,6 +94,7 @@ for t in "${targets[@]}"; do
   afl_pid=""
   rm -rf "$dir/tmp"
 done
+fi
 
 python3 - "$out" "$minutes" "${targets[@]}" <<'EOF'
 import datetime, json, os, subprocess, sys

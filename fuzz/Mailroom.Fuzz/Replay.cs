@@ -5,6 +5,7 @@ internal static class Replay
 {
     public static int Run(string name, Action<byte[]> target, IEnumerable<string> files)
     {
+        GiveInstrumentationSomewhereToWrite();
         var failed = 0;
         foreach (var file in files)
         {
@@ -25,5 +26,18 @@ internal static class Replay
         }
 
         return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Instrumented assemblies (artifacts/fuzz/bin) count edges into SharpFuzz's map, which only
+    /// afl's fork server sets up; without one they would write through a null pointer. A map of our
+    /// own lets the same build replay inputs. Uninstrumented builds never touch it.
+    /// </summary>
+    private static unsafe void GiveInstrumentationSomewhereToWrite()
+    {
+        if (SharpFuzz.Common.Trace.SharedMem == null)
+        {
+            SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
+        }
     }
 }
