@@ -15,7 +15,8 @@ internal static class ReplyReaderTarget
     // ReplyReader is internal to Mailroom.Client; reaching it by reflection keeps the product's
     // InternalsVisibleTo list to its test projects.
     private static readonly Type ReaderType = typeof(SmtpProtocolException).Assembly.GetType("Mailroom.Client.ReplyReader", throwOnError: true)!;
-    private static readonly ConstructorInfo Constructor = ReaderType.GetConstructor([typeof(PipeReader), typeof(Action<bool, string>)])!;
+    private static readonly ConstructorInfo Constructor = ReaderType.GetConstructor([typeof(PipeReader), typeof(Action<bool, string>), typeof(long)])
+        ?? throw new InvalidOperationException("ReplyReader's constructor is not (PipeReader, Action<bool, string>?, long).");
     private static readonly MethodInfo ReadAsync = ReaderType.GetMethod("ReadAsync", [typeof(CancellationToken)])!;
 
     public static void Run(byte[] input)
@@ -24,7 +25,7 @@ internal static class ReplyReaderTarget
         var data = fuzz.DataArray;
         var expected = ReplyTarget.Outcomes(data, [data.Length], enhanced: true);
         var pipe = PipeReader.Create(new ChunkedStream(data, fuzz.Chunks(data.Length)), new StreamPipeReaderOptions(bufferSize: 64, minimumReadSize: 1));
-        var reader = Constructor.Invoke([pipe, null]);
+        var reader = Constructor.Invoke([pipe, null, SmtpClientOptions.DefaultMaxReplySize]);
         var replies = new List<string>();
         while (true)
         {
