@@ -302,9 +302,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
     /// </summary>
     private Fault BodyFilesOnDevFull()
     {
-        var seam = typeof(SqliteMailStore).GetProperty("OpenBodyFile", BindingFlags.Instance | BindingFlags.NonPublic)
-            ?? throw new InvalidOperationException("SqliteMailStore.OpenBodyFile is gone");
-        var original = seam.GetValue(_store);
+        var original = _store.OpenBodyFile;
         Func<string, FileStreamOptions, FileStream> full = (path, options) =>
         {
             using (new FileStream(path, options))
@@ -316,12 +314,12 @@ public sealed class StorageFaultTests : IAsyncLifetime
         return new(
             () =>
             {
-                seam.SetValue(_store, full);
+                _store.OpenBodyFile = full;
                 return Task.CompletedTask;
             },
             () =>
             {
-                seam.SetValue(_store, original);
+                _store.OpenBodyFile = original;
                 return Task.CompletedTask;
             });
     }
@@ -335,12 +333,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
     private static StorageException DatabaseFull(string operation) => Translate(new SqliteException("SQLite Error 13: 'database or disk is full'.", 13), operation);
 
     /// <summary>StorageFaults.Translate, the one place the SQLite store turns engine failures into <see cref="StorageException"/>.</summary>
-    private static StorageException Translate(Exception engine, string operation)
-    {
-        var faults = typeof(SqliteMailStore).Assembly.GetType("Mailroom.Storage.Sqlite.StorageFaults", throwOnError: true)!;
-        var translate = faults.GetMethod("Translate", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)!;
-        return (StorageException)translate.Invoke(null, [engine, operation])!;
-    }
+    private static StorageException Translate(Exception engine, string operation) => StorageFaults.Translate(engine, operation);
 
     public sealed record Fault(Func<Task> Inject, Func<Task> Clear);
 
