@@ -213,17 +213,4 @@ public sealed class AuditFaultTests : IAsyncLifetime
 
     private static void AssertReply(ReplyTemplate expected, SmtpReply actual) =>
         Assert.True(expected.Code == actual.Code && Equals(expected.Enhanced, actual.Enhanced), $"expected {expected.Code} {expected.Enhanced}, got {actual}");
-
-    private sealed class RecordingLogger : ILogger
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Enqueue(formatter(state, exception) + exception);
-    }
 }

@@ -386,17 +386,4 @@ public class AuthTests
         Assert.NotEmpty(logger.Lines);
         Assert.DoesNotContain(logger.Lines, l => l.Contains(Secret, StringComparison.Ordinal) || l.Contains(Plain(Alice, Secret), StringComparison.Ordinal));
     }
-
-    private sealed class RecordingLogger : ILogger
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Enqueue(formatter(state, exception) + exception);
-    }
 }
