@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Reflection;
 using Mailroom.Client;
 using Mailroom.Protocol.Replies;
+using Mailroom.Testing.Streams;
 
 namespace Mailroom.Fuzz.Targets;
 
@@ -24,7 +25,7 @@ internal static class ReplyReaderTarget
         var fuzz = new FuzzInput(input);
         var data = fuzz.DataArray;
         var expected = ReplyTarget.Outcomes(data, [data.Length], enhanced: true);
-        var pipe = PipeReader.Create(new ChunkedStream(data, fuzz.Chunks(data.Length)), new StreamPipeReaderOptions(bufferSize: 64, minimumReadSize: 1));
+        var pipe = PipeReader.Create(new PiecewiseStream(data, fuzz.Chunks(data.Length)), new StreamPipeReaderOptions(bufferSize: 64, minimumReadSize: 1));
         var reader = Constructor.Invoke([pipe, null, SmtpClientOptions.DefaultMaxReplySize]);
         var replies = new List<string>();
         while (true)
@@ -46,68 +47,6 @@ internal static class ReplyReaderTarget
         if (data.Length <= ReplyParser.MaxReplyLine * 64)
         {
             Invariant.Check(replies.SequenceEqual(expected.SkipLast(1)), $"the client read [{string.Join(", ", replies)}], the parser [{string.Join(", ", expected)}]");
-        }
-    }
-
-    /// <summary>A stream that returns its bytes in the given pieces, as a network would.</summary>
-    private sealed class ChunkedStream(byte[] bytes, IEnumerable<int> chunks) : Stream
-    {
-        private readonly IEnumerator<int> _chunks = chunks.GetEnumerator();
-        private int _position;
-        private int _leftInChunk;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => bytes.Length;
-
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_leftInChunk == 0)
-            {
-                _leftInChunk = _chunks.MoveNext() ? _chunks.Current : 0;
-            }
-
-            var size = Math.Min(buffer.Length, _leftInChunk);
-            bytes.AsSpan(_position, size).CopyTo(buffer);
-            _position += size;
-            _leftInChunk -= size;
-            return size;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _chunks.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

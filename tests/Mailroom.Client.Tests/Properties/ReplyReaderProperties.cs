@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using Mailroom.Protocol.Replies;
+using Mailroom.Testing.Streams;
 
 namespace Mailroom.Client.Tests.Properties;
 
@@ -36,7 +37,7 @@ public sealed class ReplyReaderProperties
     }
 
     private static ReplyReader Reader(Random random, byte[] wire) =>
-        new(PipeReader.Create(new TricklingStream(wire, random), new StreamPipeReaderOptions(bufferSize: 64, minimumReadSize: 1)));
+        new(PipeReader.Create(new PiecewiseStream(wire, Trickle(random)), new StreamPipeReaderOptions(bufferSize: 64, minimumReadSize: 1)));
 
     [Fact]
     public async Task Formatted_replies_read_back_as_the_same_replies_however_the_bytes_arrive()
@@ -103,54 +104,19 @@ public sealed class ReplyReaderProperties
         });
     }
 
+    /// <summary>Pieces a random few octets long, a third of them a single octet, without end.</summary>
+    private static IEnumerable<int> Trickle(Random random)
+    {
+        while (true)
+        {
+            yield return random.Next(3) == 0 ? 1 : random.Next(1, 200);
+        }
+    }
+
     private static byte[] RandomBytes(Random random, int length)
     {
         var bytes = new byte[length];
         random.NextBytes(bytes);
         return bytes;
-    }
-
-    /// <summary>A read-only stream that returns its bytes a random few at a time, as a network would.</summary>
-    private sealed class TricklingStream(byte[] bytes, Random random) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => bytes.Length;
-
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var size = Math.Min(Math.Min(buffer.Length, bytes.Length - _position), random.Next(3) == 0 ? 1 : random.Next(1, 200));
-            bytes.AsSpan(_position, size).CopyTo(buffer);
-            _position += size;
-            return size;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
