@@ -7,7 +7,8 @@
 #   bench/crash.sh [--rounds N] [--seed S] [--store sqlite|postgres|all]
 #
 # The same tests run in CI with ten rounds and a fixed seed (CrashTests in Mailroom.Server.Tests
-# and Mailroom.Scaling.Tests); this script only sets MAILROOM_CRASH_ROUNDS and MAILROOM_CRASH_SEED.
+# and Mailroom.Scaling.Tests); this script sets MAILROOM_CRASH_ROUNDS and MAILROOM_CRASH_SEED, and
+# collects what each run saw into bench/results/crash.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,13 +25,15 @@ while [ $# -gt 0 ]; do
 done
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+report=$(mktemp)
+trap 'rm -f "$log" "$report"' EXIT
+json=bench/results/crash.json
 
 run() {
   local project="$1" name="$2" started code=0
   started=$(date +%s)
   echo "== $name: $rounds SIGKILLs, seed $seed"
-  MAILROOM_CRASH_ROUNDS="$rounds" MAILROOM_CRASH_SEED="$seed" \
+  MAILROOM_CRASH_ROUNDS="$rounds" MAILROOM_CRASH_SEED="$seed" MAILROOM_CRASH_REPORT="$report" \
     dotnet test "$project" --filter "FullyQualifiedName~CrashTests.Ten_sigkills" >"$log" 2>&1 || code=$?
   grep -E "^\s*(failed|succeeded|skipped): |seed [0-9]+" "$log" | cut -c1-400 || true
   echo "   $name took $(( $(date +%s) - started )) s, exit code $code"
@@ -44,4 +47,16 @@ esac
 case "$store" in
   postgres|all) run tests/Mailroom.Scaling.Tests PostgreSQL || status=1 ;;
 esac
+# What each store's run saw, with the date and commit, for docs/HARDENING.md.
+python3 - "$report" "$json" "$status" "$(git rev-parse --short HEAD)" <<'PY'
+import json, sys, datetime
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": sys.argv[4],
+          "passed": sys.argv[3] == "0", "runs": runs}
+json.dump(result, open(sys.argv[2], "w"), indent=2)
+for r in runs:
+    print(f"{r['store']}: {r['rounds']} SIGKILLs (seed {r['seed']}), {r['acknowledged']} messages acknowledged, all stored once and whole; "
+          f"{r['storedUnacknowledged']} more stored whole whose 250 the kill beat")
+print(f"Written to {sys.argv[2]}")
+PY
 exit "$status"

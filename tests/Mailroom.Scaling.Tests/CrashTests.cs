@@ -20,12 +20,13 @@ public sealed class CrashTests(PostgresFixture fixture)
         await using var set = await NodeSet.CreateAsync(fixture.Require());
         var environment = NodeSet.NodeEnvironment(set.ConnectionString, NodeSet.NodeName(0));
         var seed = KillUnderLoad.Seed(20261130);
-        var acknowledged = await KillUnderLoad.RunAsync(() => ServerProcess.StartAsync(set.NodeFolder(0), NodeSet.Domain, environment), [NodeSet.Alice], KillUnderLoad.Rounds, seed);
+        var rounds = KillUnderLoad.Rounds;
+        var acknowledged = await KillUnderLoad.RunAsync(() => ServerProcess.StartAsync(set.NodeFolder(0), NodeSet.Domain, environment), [NodeSet.Alice], rounds, seed);
 
         await using var restarted = await ServerProcess.StartAsync(set.NodeFolder(0), NodeSet.Domain, environment);
         await using var store = await PostgresMailStore.OpenAsync(set.StoreOptions, Token);
         var stored = await store.ListMessagesAsync(NodeSet.Alice, Token);
-        await KillUnderLoad.VerifyAsync(seed, acknowledged, stored.Select(s => (s.MessageId, s.Subject)).ToList(), async id => await store.OpenMessageAsync(id, Token));
+        await KillUnderLoad.VerifyAsync("postgres", seed, rounds, acknowledged, stored.Select(s => (s.MessageId, s.Subject)).ToList(), async id => await store.OpenMessageAsync(id, Token));
 
         // The restarted node takes mail.
         await NodeSet.SendAsync(restarted, NodeSet.Alice, "after ten kills");

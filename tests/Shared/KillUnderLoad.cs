@@ -57,7 +57,8 @@ internal static class KillUnderLoad
     /// </summary>
     /// <param name="stored">Every message in the store: its id and subject.</param>
     /// <param name="open">Opens a stored message's octets.</param>
-    public static async Task VerifyAsync(int seed, List<(string Id, string Subject)> acknowledged, IReadOnlyList<(string Id, string? Subject)> stored, Func<string, Task<Stream?>> open)
+    /// <param name="store">The store's name, for the report.</param>
+    public static async Task VerifyAsync(string store, int seed, int rounds, List<(string Id, string Subject)> acknowledged, IReadOnlyList<(string Id, string? Subject)> stored, Func<string, Task<Stream?>> open)
     {
         Assert.True(acknowledged.Count >= 10, $"seed {seed}: only {acknowledged.Count} messages were acknowledged");
         Assert.Equal(stored.Count, stored.Select(s => s.Id).Distinct(StringComparer.Ordinal).Count());
@@ -78,6 +79,13 @@ internal static class KillUnderLoad
             Assert.True(
                 BodyOf(parsed.Subject).Replace("\r\n", "\n", StringComparison.Ordinal) == (parsed.TextBody ?? string.Empty).Replace("\r\n", "\n", StringComparison.Ordinal),
                 $"seed {seed}: message {id} ('{parsed.Subject}') is stored in part");
+        }
+
+        // bench/crash.sh collects what each run saw.
+        if (Environment.GetEnvironmentVariable("MAILROOM_CRASH_REPORT") is { Length: > 0 } report)
+        {
+            var line = System.Text.Json.JsonSerializer.Serialize(new { store, seed, rounds, acknowledged = acknowledged.Count, stored = stored.Count, storedUnacknowledged = stored.Count - acknowledged.Count });
+            await File.AppendAllTextAsync(report, line + "\n");
         }
     }
 

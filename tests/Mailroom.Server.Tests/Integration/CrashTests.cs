@@ -158,7 +158,8 @@ public sealed class CrashTests : IAsyncLifetime
     public async Task Ten_sigkills_at_random_moments_under_load_lose_no_acknowledged_message_and_store_none_in_part()
     {
         var seed = KillUnderLoad.Seed(20261129);
-        var acknowledged = await KillUnderLoad.RunAsync(() => ServerProcess.StartAsync(_folder), ["alice@example.test", "bob@example.test"], KillUnderLoad.Rounds, seed);
+        var rounds = KillUnderLoad.Rounds;
+        var acknowledged = await KillUnderLoad.RunAsync(() => ServerProcess.StartAsync(_folder), ["alice@example.test", "bob@example.test"], rounds, seed);
 
         await using var restarted = await ServerProcess.StartAsync(_folder);
         await using var store = await SqliteMailStore.OpenAsync(_folder, CancellationToken.None);
@@ -166,6 +167,6 @@ public sealed class CrashTests : IAsyncLifetime
 
         // Body files a kill left half-written in messages/tmp have no row, so they are no
         // message; a later open sweeps them once they are older than its grace period.
-        await KillUnderLoad.VerifyAsync(seed, acknowledged, stored.Select(s => (s.MessageId, s.Subject)).ToList(), async id => await store.OpenMessageAsync(id, CancellationToken.None));
+        await KillUnderLoad.VerifyAsync("sqlite", seed, rounds, acknowledged, stored.Select(s => (s.MessageId, s.Subject)).ToList(), async id => await store.OpenMessageAsync(id, CancellationToken.None));
     }
 }
