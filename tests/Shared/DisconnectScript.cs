@@ -339,14 +339,14 @@ internal sealed class DisconnectRun(DisconnectTarget target, int seed)
 
     private Delivery Script(List<Step> steps, Connection connection, Random random, string tag)
     {
-        var recipientsOfAll = DisconnectTarget.Recipients;
-        var login = random.Next(3) == 0 ? recipientsOfAll[random.Next(recipientsOfAll.Length)] : null;
+        var everyone = DisconnectTarget.Recipients;
+        var login = random.Next(3) == 0 ? everyone[random.Next(everyone.Length)] : null;
         if (login is not null)
         {
             Authenticate(steps, connection, random, login);
         }
 
-        var recipients = recipientsOfAll.OrderBy(_ => random.Next()).Take(random.Next(1, 4)).ToArray();
+        var recipients = everyone.OrderBy(_ => random.Next()).Take(random.Next(1, 4)).ToArray();
         var (content, lines) = Content(random, tag, login ?? "sender@remote.test");
         var delivery = new Delivery($"cut {tag}", content, recipients);
         async Task Ok() => Expect(250, await connection.ReadReplyAsync());
