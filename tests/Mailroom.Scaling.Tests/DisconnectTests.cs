@@ -1,15 +1,7 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Text;
-using MailKit.Security;
 using Mailroom.Core.Accounts;
-using Mailroom.Core.Delivery;
-using Mailroom.Core.Storage;
 using Mailroom.Storage.Postgres;
 using Mailroom.Testing;
+using Mailroom.Testing.Disconnects;
 using Npgsql;
 
 namespace Mailroom.Scaling.Tests;
@@ -19,27 +11,27 @@ namespace Mailroom.Scaling.Tests;
 /// cut at random points of random transactions (EHLO, STARTTLS and its handshake, AUTH and SASL,
 /// MAIL, RCPT, DATA, BDAT, mailbox commands), by FIN and by RST. No partial message is stored, no
 /// session is left idle in a transaction or holding a lock, no spool file is left, DELE is whole
-/// or not at all, and both nodes serve on. The script and the cutting client are those of the
-/// SQLite test (Mailroom.Server.Tests), copied: the two test projects share no source.
+/// or not at all, and both nodes serve on. The script, the cutting client and the store-neutral
+/// checks are shared with the SQLite test (tests/Shared/DisconnectScript.cs); here are the nodes
+/// on PostgreSQL and their checks.
 /// </summary>
 public sealed class DisconnectTests(PostgresFixture fixture)
 {
     private const int DefaultSeed = 20260912;
     private const int Cases = 150;
     private const int Lanes = 4;
-    private static readonly string[] Recipients = [NodeSet.Alice, "bob@example.test", "carol@example.test"];
 
     [Fact]
     public async Task Cuts_at_random_points_leave_no_partial_message_no_open_transaction_or_lock_and_the_nodes_serve_on()
     {
         var cluster = fixture.Require();
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("MAILROOM_PROPERTY_SEED"), out var overridden) ? overridden : DefaultSeed;
+        var seed = DisconnectRun.Seed(DefaultSeed);
         var output = TestContext.Current.TestOutputHelper;
         output?.WriteLine($"Seed {seed} (set MAILROOM_PROPERTY_SEED to replay another), {Cases} cases on {Lanes} connections at a time");
         await using var set = await NodeSet.CreateAsync(cluster);
         var hasher = new PasswordHasher(iterations: 1000);
         await using var store = await PostgresMailStore.OpenAsync(set.StoreOptions, CancellationToken.None);
-        foreach (var user in Recipients.Skip(1))
+        foreach (var user in DisconnectTarget.Recipients.Where(r => r != NodeSet.Alice))
         {
             await store.AddAccountAsync(user, hasher.Hash(NodeSet.AlicePassword), CancellationToken.None);
         }
@@ -47,40 +39,35 @@ public sealed class DisconnectTests(PostgresFixture fixture)
         await set.StartNodeAsync();
         await set.StartNodeAsync();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var master = new Random(seed);
-        var caseSeeds = Enumerable.Range(0, Cases).Select(_ => master.Next()).ToArray();
-        var run = new Run(set, store, hasher, seed);
-        var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Lanes).Select(_ => Task.Run(async () =>
-        {
-            for (var i = Interlocked.Increment(ref next); i < Cases; i = Interlocked.Increment(ref next))
+        const int SpoolLimit = PostgresMailStore.MemoryBodyLimit;
+        var run = new DisconnectRun(
+            new DisconnectTarget
             {
-                try
-                {
-                    await run.CaseAsync(i, new Random(caseSeeds[i]));
-                }
-                catch (Exception ex)
-                {
-                    throw new Xunit.Sdk.XunitException($"Case {i} failed (seed {seed}; the case alone: new Random({caseSeeds[i]})): {ex}", ex);
-                }
-            }
-        })));
+                Endpoint = index => set.Nodes[index % set.Nodes.Count].Endpoint,
+
+                // The node made its own self-signed certificate: what is cut here is the handshake, not trust.
+                TrustsCertificate = certificate => certificate is not null,
+                Store = store,
+                Hasher = hasher,
+                Password = NodeSet.AlicePassword,
+
+                // A third over the store's memory limit, so the body is spooled to a file of the node's while it arrives.
+                BodySizes = [(0, 2048), (2048, 300 * 1024), (SpoolLimit, SpoolLimit + (300 * 1024))],
+            },
+            seed);
+        await run.CutAsync(Cases, Lanes);
         var cutTime = clock.Elapsed;
 
         // Nothing tells when a node has noticed a reset: the database and the spool folders must
         // come clean within a deadline, and a leak never does.
         await CheckNoTransactionLockOrSpoolAsync(set, seed);
-        await CheckMessagesAsync(store, run, seed);
-        await CheckMailboxesAsync(store, run, seed);
+        await run.CheckMessagesAsync();
+        await run.CheckMailboxesAsync();
         await CheckServesOnAsync(set, store, hasher);
         Assert.All(set.Nodes, n => Assert.False(n.HasExited));
 
         output?.WriteLine($"{Cases} cases in {cutTime.TotalSeconds:F1} s, checks done at {clock.Elapsed.TotalSeconds:F1} s");
-        output?.WriteLine($"Deliveries: {run.Deliveries.Count(d => d.Status == Status.Acknowledged)} acknowledged, {run.Deliveries.Count(d => d.Status == Status.EndSent)} cut right after their end was sent, {run.Deliveries.Count(d => d.Status == Status.Incomplete)} cut before");
-        foreach (var (point, count) in run.Points.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            output?.WriteLine($"  {point}: {count}");
-        }
+        run.Report(output);
     }
 
     /// <summary>
@@ -127,54 +114,6 @@ public sealed class DisconnectTests(PostgresFixture fixture)
         }
     }
 
-    /// <summary>Check 1: every stored message was sent whole, is stored byte for byte, and every acknowledged one is there.</summary>
-    private static async Task CheckMessagesAsync(PostgresMailStore store, Run run, int seed)
-    {
-        var stored = (await store.ListMessagesAsync(null, CancellationToken.None))
-            .Where(s => !run.Prepopulated.ContainsKey(s.MessageId))
-            .GroupBy(s => s.MessageId)
-            .ToDictionary(g => g.Key, g => g.ToList());
-        var bySubject = run.Deliveries.ToDictionary(d => d.Subject);
-        foreach (var (id, rows) in stored)
-        {
-            var subject = rows[0].Subject ?? "(none)";
-            Assert.True(bySubject.TryGetValue(subject, out var delivery), $"seed {seed}: stored message {id} with subject '{subject}' was never sent by the test");
-            Assert.True(delivery.Status is Status.Acknowledged or Status.EndSent, $"seed {seed}: {subject} was stored, but its data was cut off ({delivery.Point})");
-            if (delivery.Status == Status.Acknowledged)
-            {
-                Assert.Equal(delivery.AcknowledgedId, id);
-            }
-
-            await using var body = await store.OpenMessageAsync(id, CancellationToken.None);
-            using var copy = new MemoryStream();
-            await body!.CopyToAsync(copy, TestContext.Current.CancellationToken);
-            var bytes = copy.ToArray();
-            Assert.True(bytes.AsSpan().EndsWith(delivery.Content), $"seed {seed}: {subject} ({delivery.Point}) is stored with {bytes.Length} octets that do not end with the {delivery.Content.Length} sent");
-            Assert.StartsWith("Return-Path: ", Encoding.ASCII.GetString(bytes, 0, Math.Min(64, bytes.Length)), StringComparison.Ordinal);
-            Assert.Equal(delivery.Recipients.Order(StringComparer.Ordinal), rows.Select(r => r.Mailbox.ToLowerInvariant()).Order(StringComparer.Ordinal));
-        }
-
-        foreach (var delivery in run.Deliveries.Where(d => d.Status == Status.Acknowledged))
-        {
-            Assert.True(stored.ContainsKey(delivery.AcknowledgedId!), $"seed {seed}: {delivery.Subject} got 250 ({delivery.AcknowledgedId}) but is not stored");
-        }
-    }
-
-    /// <summary>Check 2c: each mailbox session's DELE took effect whole or not at all.</summary>
-    private static async Task CheckMailboxesAsync(PostgresMailStore store, Run run, int seed)
-    {
-        foreach (var mailbox in run.Mailboxes)
-        {
-            var reference = (await store.FindMailboxAsync(mailbox.Address, CancellationToken.None))!;
-            var reader = (await store.FindAccountAsync(mailbox.Address, CancellationToken.None))!;
-            var inbox = (await store.ListMailboxAsync(reference.Id, reader.Id, CancellationToken.None)).Select(e => e.MessageId).ToHashSet(StringComparer.Ordinal);
-            Assert.True(
-                inbox.SetEquals(mailbox.Confirmed) || (mailbox.IfPendingApplied is { } applied && inbox.SetEquals(applied)),
-                $"seed {seed}: {mailbox.Address} ({mailbox.Point}) holds [{string.Join(' ', inbox)}], expected [{string.Join(' ', mailbox.Confirmed)}]" +
-                (mailbox.IfPendingApplied is { } other ? $" or [{string.Join(' ', other)}]" : string.Empty));
-        }
-    }
-
     /// <summary>Check 3: on each node a normal client delivers, and a mailbox session reads what it delivered.</summary>
     private static async Task CheckServesOnAsync(NodeSet set, PostgresMailStore store, PasswordHasher hasher)
     {
@@ -189,654 +128,4 @@ public sealed class DisconnectTests(PostgresFixture fixture)
             Assert.Contains(id, await reader.CommandAsync("LIST"), StringComparison.Ordinal);
         }
     }
-
-    private enum Status
-    {
-        Incomplete,
-
-        /// <summary>The final "." or the BDAT LAST chunk went out whole before the cut: the server may have committed.</summary>
-        EndSent,
-        Acknowledged,
-    }
-
-    private sealed class Delivery(string subject, byte[] content, string[] recipients)
-    {
-        public string Subject { get; } = subject;
-
-        public byte[] Content { get; } = content;
-
-        public string[] Recipients { get; } = recipients;
-
-        public Status Status { get; set; }
-
-        public string? AcknowledgedId { get; set; }
-
-        public string Point { get; set; } = "no cut";
-    }
-
-    /// <summary>A mailbox session's account: what its inbox holds as confirmed, and would hold if the command cut before its reply took effect.</summary>
-    private sealed class MailboxCase(string address, IEnumerable<string> ids)
-    {
-        public string Address { get; } = address;
-
-        public List<string> Order { get; } = [.. ids];
-
-        public HashSet<string> Confirmed { get; } = [.. ids];
-
-        public HashSet<string>? IfPendingApplied { get; set; }
-
-        public string? Current { get; set; }
-
-        public string Point { get; set; } = "no cut";
-    }
-
-    /// <summary>One step of a script: what the client writes (decided when it is written) and what it reads after.</summary>
-    private sealed record Step(string Category, Func<byte[]> Bytes, Func<Task>? After = null, bool Handshake = false, Action? WholeSent = null);
-
-    /// <summary>The cases, what they sent, and the counts of cut points.</summary>
-    private sealed class Run(NodeSet set, PostgresMailStore store, PasswordHasher hasher, int seed)
-    {
-        public ConcurrentBag<Delivery> Deliveries { get; } = [];
-
-        public ConcurrentBag<MailboxCase> Mailboxes { get; } = [];
-
-        public ConcurrentDictionary<string, byte> Prepopulated { get; } = new(StringComparer.Ordinal);
-
-        public ConcurrentDictionary<string, int> Points { get; } = new(StringComparer.Ordinal);
-
-        public async Task CaseAsync(int index, Random random)
-        {
-            var tag = string.Create(CultureInfo.InvariantCulture, $"{seed}-{index}");
-            await using var connection = await Connection.OpenAsync(set.Nodes[index % set.Nodes.Count].Endpoint);
-            var steps = new List<Step>();
-            Greet(steps, connection, random.Next(2) == 0);
-            Action<string> setPoint;
-            if (random.Next(10) < 7)
-            {
-                var delivery = Script(steps, connection, random, tag);
-                Deliveries.Add(delivery);
-                setPoint = p => delivery.Point = p;
-            }
-            else
-            {
-                var mailbox = await MailboxScriptAsync(steps, connection, random, tag);
-                Mailboxes.Add(mailbox);
-                setPoint = p => mailbox.Point = p;
-            }
-
-            steps.Add(new Step("QUIT", () => Line("QUIT"), async () => Expect(221, await connection.ReadReplyAsync())));
-
-            // The cut: a category first, so rare points are cut as often as common ones (and the
-            // message content half the time), then one of its steps and an offset.
-            var categories = steps.Select(s => s.Category).Distinct().ToList();
-            var content = categories.Where(c => c.StartsWith("DATA ", StringComparison.Ordinal) || c.StartsWith("BDAT ", StringComparison.Ordinal)).ToList();
-            var category = content.Count > 0 && random.Next(2) == 0 ? content[random.Next(content.Count)] : categories[random.Next(categories.Count)];
-            var candidates = Enumerable.Range(0, steps.Count).Where(i => steps[i].Category == category).ToList();
-            var cutAt = random.Next(20) == 0 ? -1 : candidates[random.Next(candidates.Count)];
-            // The edges (nothing of the step sent, all of it sent) a third of the time.
-            var fraction = random.Next(6) switch { 0 => 0, 1 => 1, _ => random.NextDouble() };
-            var abort = random.Next(2) == 0;
-            var point = await ExecuteAsync(connection, steps, cutAt, fraction, abort);
-            setPoint($"{point} by {(abort ? "RST" : "FIN")}");
-            Points.AddOrUpdate(point, 1, (_, n) => n + 1);
-        }
-
-        /// <summary>Runs the steps; at <paramref name="cutAt"/> writes only part of the step (or all of it, without reading the reply) and cuts.</summary>
-        private static async Task<string> ExecuteAsync(Connection connection, List<Step> steps, int cutAt, double fraction, bool abort)
-        {
-            for (var i = 0; i < steps.Count; i++)
-            {
-                var step = steps[i];
-                if (step.Handshake)
-                {
-                    if (i == cutAt)
-                    {
-                        // ClientHello and Finished come to a few hundred octets: some cuts fall after the handshake.
-                        var budget = (int)(fraction * 700);
-                        var cut = await connection.StartTlsAsync(budget);
-                        await connection.CutAsync(abort);
-                        return cut ? "TLS handshake: cut inside" : "TLS handshake: cut just after";
-                    }
-
-                    await connection.StartTlsAsync(null);
-                    continue;
-                }
-
-                var bytes = step.Bytes();
-                if (i == cutAt)
-                {
-                    var offset = Math.Min(bytes.Length, (int)(fraction * (bytes.Length + 1)));
-                    if (fraction > 0 && offset == 0 && bytes.Length > 0)
-                    {
-                        offset = 1;
-                    }
-
-                    await connection.WriteAsync(bytes.AsMemory(0, offset));
-                    if (offset == bytes.Length)
-                    {
-                        step.WholeSent?.Invoke();
-                    }
-
-                    await connection.CutAsync(abort);
-                    return $"{step.Category}: {(offset == 0 ? "cut before" : offset == bytes.Length ? "cut after, before the reply" : "cut inside")}";
-                }
-
-                await connection.WriteAsync(bytes);
-                step.WholeSent?.Invoke();
-                if (step.After is not null)
-                {
-                    await step.After();
-                }
-            }
-
-            return "no cut";
-        }
-
-        private static void Greet(List<Step> steps, Connection connection, bool tls)
-        {
-            steps.Add(new Step("EHLO", () => Line("EHLO cut.test"), async () => Expect(250, await connection.ReadReplyAsync())));
-            if (tls)
-            {
-                steps.Add(new Step("STARTTLS", () => Line("STARTTLS"), async () => Expect(220, await connection.ReadReplyAsync())));
-                steps.Add(new Step("TLS handshake", () => [], Handshake: true));
-                steps.Add(new Step("EHLO", () => Line("EHLO cut.test"), async () => Expect(250, await connection.ReadReplyAsync())));
-            }
-        }
-
-        /// <summary>AUTH PLAIN (with or without an initial response), LOGIN or SCRAM-SHA-256, as <paramref name="user"/>.</summary>
-        private static void Authenticate(List<Step> steps, Connection connection, Random random, string user)
-        {
-            var credentials = new NetworkCredential(user, NodeSet.AlicePassword);
-            async Task Challenge() => Expect(334, await connection.ReadReplyAsync());
-            async Task Done() => Expect(235, await connection.ReadReplyAsync());
-            var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{NodeSet.AlicePassword}"));
-            switch (random.Next(4))
-            {
-                case 0:
-                    steps.Add(new Step("AUTH", () => Line("AUTH PLAIN " + plain), Done));
-                    break;
-                case 1:
-                    steps.Add(new Step("AUTH", () => Line("AUTH PLAIN"), Challenge));
-                    steps.Add(new Step("SASL response", () => Line(plain), Done));
-                    break;
-                case 2:
-                    steps.Add(new Step("AUTH", () => Line("AUTH LOGIN"), Challenge));
-                    steps.Add(new Step("SASL response", () => Line(Convert.ToBase64String(Encoding.UTF8.GetBytes(user))), Challenge));
-                    steps.Add(new Step("SASL response", () => Line(Convert.ToBase64String(Encoding.UTF8.GetBytes(NodeSet.AlicePassword))), Done));
-                    break;
-                default:
-                    var scram = new SaslMechanismScramSha256(credentials);
-                    var challenge = string.Empty;
-                    async Task Read()
-                    {
-                        var reply = await connection.ReadReplyAsync();
-                        Expect(334, reply);
-                        challenge = reply[4..];
-                    }
-
-                    steps.Add(new Step("AUTH", () => Line("AUTH SCRAM-SHA-256 " + scram.Challenge(null, CancellationToken.None)), Read));
-                    steps.Add(new Step("SASL response", () => Line(scram.Challenge(challenge, CancellationToken.None)), Read));
-                    steps.Add(new Step("SASL response", () =>
-                    {
-                        scram.Challenge(challenge, CancellationToken.None);
-                        Assert.True(scram.IsAuthenticated, "the server's SCRAM signature did not verify");
-                        return Line(string.Empty);
-                    }, Done));
-                    break;
-            }
-        }
-
-        private static Delivery Script(List<Step> steps, Connection connection, Random random, string tag)
-        {
-            var login = random.Next(3) == 0 ? Recipients[random.Next(Recipients.Length)] : null;
-            if (login is not null)
-            {
-                Authenticate(steps, connection, random, login);
-            }
-
-            var recipients = Recipients.OrderBy(_ => random.Next()).Take(random.Next(1, 4)).ToArray();
-            var (content, lines) = Content(random, tag, login ?? "sender@remote.test");
-            var delivery = new Delivery($"cut {tag}", content, recipients);
-            async Task Ok() => Expect(250, await connection.ReadReplyAsync());
-            steps.Add(new Step("MAIL", () => Line($"MAIL FROM:<{login ?? "sender@remote.test"}>"), Ok));
-            foreach (var recipient in recipients)
-            {
-                steps.Add(new Step("RCPT", () => Line($"RCPT TO:<{recipient}>"), Ok));
-            }
-
-            async Task Accepted()
-            {
-                var reply = await connection.ReadReplyAsync();
-                Expect(250, reply);
-                delivery.Status = Status.Acknowledged;
-                delivery.AcknowledgedId = reply[(reply.LastIndexOf(' ') + 1)..];
-            }
-
-            void EndSent() => delivery.Status = Status.EndSent;
-            if (random.Next(2) == 0)
-            {
-                var stuffed = string.Concat(lines.Select(l => (l.StartsWith('.') ? "." : string.Empty) + l + "\r\n"));
-                steps.Add(new Step("DATA", () => Line("DATA"), async () => Expect(354, await connection.ReadReplyAsync())));
-                steps.Add(new Step("DATA content", () => Encoding.ASCII.GetBytes(stuffed)));
-                steps.Add(new Step("DATA final dot", () => Line("."), Accepted, WholeSent: EndSent));
-            }
-            else
-            {
-                var chunks = Chunks(random, content);
-                for (var i = 0; i < chunks.Count; i++)
-                {
-                    var chunk = chunks[i];
-                    var last = i == chunks.Count - 1;
-                    // "BDAT 0 LAST" ends the message with its command line.
-                    steps.Add(new Step("BDAT command", () => Line($"BDAT {chunk.Length}{(last ? " LAST" : string.Empty)}"), WholeSent: last && chunk.Length == 0 ? EndSent : null));
-                    steps.Add(last
-                        ? new Step("BDAT LAST chunk", () => chunk, Accepted, WholeSent: EndSent)
-                        : new Step("BDAT chunk", () => chunk, Ok));
-                }
-            }
-
-            return delivery;
-        }
-
-        /// <summary>A message with a subject and a last line of its own; 0 to 300 KB, or a third of them just over the spool limit.</summary>
-        private static (byte[] Content, List<string> Lines) Content(Random random, string tag, string from)
-        {
-            var size = random.Next(3) switch
-            {
-                0 => random.Next(0, 2048),
-                1 => random.Next(2048, 300 * 1024),
-
-                // Over the store's memory limit, so the body is spooled to a file of the node's while it arrives.
-                _ => random.Next(PostgresMailStore.MemoryBodyLimit, PostgresMailStore.MemoryBodyLimit + (300 * 1024)),
-            };
-            List<string> lines = [$"From: <{from}>", $"Subject: cut {tag}", string.Empty];
-            var length = lines.Sum(l => l.Length + 2);
-            const string Alphabet = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 .,;:-_=";
-            var buffer = new char[200];
-            while (length < size)
-            {
-                var n = random.Next(0, 120);
-                for (var i = 0; i < n; i++)
-                {
-                    buffer[i] = Alphabet[random.Next(Alphabet.Length)];
-                }
-
-                // Lines that need dot-stuffing, and one that looks like the end of DATA.
-                var line = random.Next(30) switch
-                {
-                    0 => ".",
-                    1 => ".." + new string(buffer, 0, n),
-                    _ => new string(buffer, 0, n),
-                };
-                lines.Add(line);
-                length += line.Length + 2;
-            }
-
-            lines.Add($"END {tag}");
-            return (Encoding.ASCII.GetBytes(string.Concat(lines.Select(l => l + "\r\n"))), lines);
-        }
-
-        /// <summary>1 to 4 chunks, none empty but, sometimes, a LAST of 0 octets.</summary>
-        private static List<byte[]> Chunks(Random random, byte[] content)
-        {
-            var count = random.Next(1, 5);
-            var cuts = Enumerable.Range(0, count - 1).Select(_ => random.Next(1, content.Length)).Distinct().Order().ToList();
-            var chunks = new List<byte[]>();
-            var start = 0;
-            foreach (var end in cuts.Append(content.Length))
-            {
-                chunks.Add(content[start..end]);
-                start = end;
-            }
-
-            if (random.Next(4) == 0)
-            {
-                chunks.Add([]);
-            }
-
-            return chunks;
-        }
-
-        /// <summary>
-        /// A mailbox session on an account of its own with 1 to 4 messages: log in (LOGN or AUTH),
-        /// READ INBOX, then NEXT, PREV, FLAG, LIST, DELE and DELE INBOX, sometimes RTRN.
-        /// </summary>
-        private async Task<MailboxCase> MailboxScriptAsync(List<Step> steps, Connection connection, Random random, string tag)
-        {
-            var address = $"reader-{tag}@example.test";
-            await store.AddAccountAsync(address, hasher.Hash(NodeSet.AlicePassword), CancellationToken.None);
-            var mailbox = (await store.FindMailboxAsync(address, CancellationToken.None))!;
-            var ids = new List<string>();
-            for (var i = random.Next(1, 5); i > 0; i--)
-            {
-                var id = MessageIds.New();
-                await using var writer = await store.BeginMessageAsync(new MessageEnvelope(id, "sender@remote.test", [new EnvelopeRecipient(mailbox, address)], DateTimeOffset.UtcNow), CancellationToken.None);
-                await writer.WriteAsync(Encoding.ASCII.GetBytes($"Subject: stored {tag} {i}\r\n\r\n{new string('m', random.Next(0, 20_000))}\r\n"), CancellationToken.None);
-                await writer.CommitAsync(CancellationToken.None);
-                ids.Add(id);
-                Prepopulated.TryAdd(id, 0);
-            }
-
-            var state = new MailboxCase(address, ids);
-            if (random.Next(2) == 0)
-            {
-                steps.Add(new Step("LOGN", () => Line($"LOGN {address} {NodeSet.AlicePassword}"), async () => Expect(235, await connection.ReadReplyAsync())));
-            }
-            else
-            {
-                Authenticate(steps, connection, random, address);
-            }
-
-            steps.Add(new Step("READ", () => Line("READ INBOX"), async () => Expect(250, await connection.ReadReplyAsync())));
-            for (var i = random.Next(1, 7); i > 0; i--)
-            {
-                var verb = random.Next(7) switch
-                {
-                    0 or 1 => "NEXT",
-                    2 => "PREV",
-                    3 => "FLAG",
-                    4 => "LIST",
-                    5 => "DELE",
-                    _ => "DELE INBOX",
-                };
-                steps.Add(MailboxStep(connection, state, verb, random));
-            }
-
-            if (random.Next(3) == 0)
-            {
-                steps.Add(new Step("RTRN", () => Line("RTRN"), async () => Expect(250, await connection.ReadReplyAsync())));
-            }
-
-            return state;
-        }
-
-        private static Step MailboxStep(Connection connection, MailboxCase state, string verb, Random random)
-        {
-            var flag = random.Next(2) == 0 ? "FLAG important" : "FLAG read off";
-            switch (verb)
-            {
-                case "NEXT" or "PREV":
-                    return new Step(verb, () => Line(verb), async () =>
-                    {
-                        var reply = await connection.ReadReplyAsync();
-                        if (reply.StartsWith("250", StringComparison.Ordinal))
-                        {
-                            // "250 2.0.0 <n> <id> <octets> ...": the octets follow the reply.
-                            var words = reply.Split(' ');
-                            state.Current = words[3];
-                            Assert.Contains(state.Current, state.Confirmed);
-                            await connection.ReadBytesAsync(int.Parse(words[4], CultureInfo.InvariantCulture));
-                        }
-                        else
-                        {
-                            // Past either end: which message the server now holds as current is not the test's to guess.
-                            Expect(550, reply);
-                            state.Current = null;
-                        }
-                    });
-                case "FLAG":
-                    return new Step("FLAG", () => Line(flag), async () => await connection.ReadReplyAsync());
-                case "LIST":
-                    return new Step("LIST", () => Line("LIST"), async () => Expect(250, await connection.ReadReplyAsync()));
-                case "DELE INBOX":
-                    return new Step(verb, () => Line(verb), async () =>
-                    {
-                        Expect(250, await connection.ReadReplyAsync());
-                        state.Confirmed.Clear();
-                        state.IfPendingApplied = null;
-                        state.Current = null;
-                    }, WholeSent: () => state.IfPendingApplied = []);
-                default:
-                    // DELE of the current message, when the test knows which one that is; else a harmless LIST.
-                    string? target = null;
-                    return new Step("DELE", () =>
-                    {
-                        target = state.Current;
-                        return Line(target is null ? "LIST" : "DELE");
-                    }, async () =>
-                    {
-                        var reply = await connection.ReadReplyAsync();
-                        Expect(250, reply);
-                        if (target is not null)
-                        {
-                            state.Confirmed.Remove(target);
-                            state.IfPendingApplied = null;
-                            state.Current = null;
-                        }
-                    }, WholeSent: () => state.IfPendingApplied = target is null ? null : [.. state.Confirmed.Where(id => id != target)]);
-            }
-        }
-    }
-
-    private static byte[] Line(string text) => Encoding.UTF8.GetBytes(text + "\r\n");
-
-    private static void Expect(int code, string reply) =>
-        Assert.True(reply.StartsWith(code.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), $"expected {code}, got '{reply}'");
-
-    /// <summary>A client connection that can be cut anywhere: by FIN or RST, and inside the TLS handshake after a given number of octets.</summary>
-    private sealed class Connection : IAsyncDisposable
-    {
-        private readonly Socket _socket;
-        private readonly Wire _wire;
-        private Stream _stream;
-        private readonly byte[] _buffer = new byte[64 * 1024];
-        private int _start;
-        private int _end;
-
-        private Connection(Socket socket)
-        {
-            _socket = socket;
-            _wire = new Wire(new NetworkStream(socket, ownsSocket: false));
-            _stream = _wire;
-        }
-
-        public static async Task<Connection> OpenAsync(IPEndPoint endpoint)
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(endpoint);
-            var connection = new Connection(socket);
-            Expect(220, await connection.ReadReplyAsync());
-            return connection;
-        }
-
-        public async Task WriteAsync(ReadOnlyMemory<byte> bytes)
-        {
-            await _stream.WriteAsync(bytes);
-            await _stream.FlushAsync();
-        }
-
-        /// <summary>The TLS handshake; with a budget, the raw connection stops after that many octets. True when the budget cut it.</summary>
-        public async Task<bool> StartTlsAsync(int? budget)
-        {
-            Assert.Equal(_start, _end);
-            _wire.Budget = budget is null ? null : _wire.Written + budget.Value;
-            // The node made its own self-signed certificate: what is cut here is the handshake, not trust.
-            var tls = new SslStream(_wire, leaveInnerStreamOpen: true, (_, certificate, _, _) => certificate is not null);
-            try
-            {
-                await tls.AuthenticateAsClientAsync("mx.example.test");
-            }
-            catch (Exception) when (_wire.Exhausted)
-            {
-                return true;
-            }
-
-            _wire.Budget = null;
-            _stream = tls;
-            return false;
-        }
-
-        public async Task<string> ReadReplyAsync()
-        {
-            var lines = new List<string>();
-            while (true)
-            {
-                var line = await ReadLineAsync();
-                lines.Add(line);
-                if (line.Length < 4 || line[3] != '-')
-                {
-                    return string.Join('\n', lines);
-                }
-            }
-        }
-
-        private async Task<string> ReadLineAsync()
-        {
-            while (true)
-            {
-                var at = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-                if (at >= 0)
-                {
-                    var line = Encoding.UTF8.GetString(_buffer, _start, at - _start).TrimEnd('\r');
-                    _start = at + 1;
-                    return line;
-                }
-
-                await FillAsync();
-            }
-        }
-
-        public async Task ReadBytesAsync(int count)
-        {
-            while (count > 0)
-            {
-                if (_start == _end)
-                {
-                    await FillAsync();
-                }
-
-                var take = Math.Min(count, _end - _start);
-                _start += take;
-                count -= take;
-            }
-        }
-
-        private async Task FillAsync()
-        {
-            if (_start == _end)
-            {
-                _start = _end = 0;
-            }
-            else if (_start > 0)
-            {
-                Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var read = await _stream.ReadAsync(_buffer.AsMemory(_end), timeout.Token);
-            if (read == 0)
-            {
-                throw new EndOfStreamException("The server closed the connection.");
-            }
-
-            _end += read;
-        }
-
-        /// <summary>
-        /// RST: linger 0 and close. FIN: shut down the sending side, then read (raw) until the
-        /// server closes its side too, as a server that noticed the end must.
-        /// </summary>
-        public async Task CutAsync(bool abort)
-        {
-            if (abort)
-            {
-                _socket.LingerState = new LingerOption(true, 0);
-                _socket.Close();
-                return;
-            }
-
-            _socket.Shutdown(SocketShutdown.Send);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            var sink = new byte[64 * 1024];
-            try
-            {
-                while (await _socket.ReceiveAsync(sink, SocketFlags.None, deadline.Token) > 0)
-                {
-                }
-            }
-            catch (SocketException)
-            {
-                // Reset by the server instead: closed all the same.
-            }
-            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-            {
-                Assert.Fail("the server kept the connection open 20 s after the client's FIN");
-            }
-
-            _socket.Close();
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _socket.Dispose();
-            return ValueTask.CompletedTask;
-        }
-    }
-
-    /// <summary>The raw connection: counts what is written and, with a budget, writes only up to it and then fails every write.</summary>
-    private sealed class Wire(NetworkStream inner) : Stream
-    {
-        public long Written { get; private set; }
-
-        public long? Budget { get; set; }
-
-        public bool Exhausted { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (Budget is { } budget && Written + buffer.Length > budget)
-            {
-                var allowed = (int)Math.Max(0, budget - Written);
-                await inner.WriteAsync(buffer[..allowed], cancellationToken);
-                Written += allowed;
-                Exhausted = true;
-                throw new IOException("cut by the test");
-            }
-
-            await inner.WriteAsync(buffer, cancellationToken);
-            Written += buffer.Length;
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
-
 }
