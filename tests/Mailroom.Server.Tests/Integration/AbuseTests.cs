@@ -117,3 +117,65 @@ public class AbuseTests
         Assert.Single(await server.Store.ListMessagesAsync("alice@example.test", CancellationToken.None));
     }
 }
+
+/// <summary>
+/// Tests that count the process's thread-pool threads run alone, so that other tests' work
+/// cannot make the pool grow or shrink under them.
+/// </summary>
+[CollectionDefinition(DisableParallelization = true)]
+public sealed class CountsThreads;
+
+/// <summary>Idle clients cost the server no thread, whatever their number.</summary>
+[Collection(typeof(CountsThreads))]
+public class IdleThreadTests
+{
+    /// <summary>
+    /// 200 clients are greeted; then half say nothing (the session waits in its idle wait) and
+    /// half send half a command line (it waits in the read of the rest). Both waits must be
+    /// asynchronous: a session blocking a thread while it waits makes the thread pool inject a
+    /// thread for each of them (the pool must grow for the next session to be greeted at all), so
+    /// counting the pool's threads tells. A normal client is served meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task Clients_silent_or_halfway_through_a_line_on_many_connections_hold_no_thread()
+    {
+        var options = new SmtpServerOptions { MaxConnectionsPerAddress = 1000, CommandTimeout = TimeSpan.FromSeconds(60) };
+        await using var server = await LoopbackServer.StartAsync(options);
+        var waiting = new List<RawClient>();
+        try
+        {
+            var before = ThreadPool.ThreadCount;
+            for (var i = 0; i < 200; i++)
+            {
+                var client = await RawClient.ConnectAsync(server.Endpoint, IPAddress.Parse("127.0.0.2"));
+                waiting.Add(client);
+                Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+                if (i % 2 == 1)
+                {
+                    await client.SendAsync("EHLO half-a-li");
+                }
+
+                // Checked as they come, so a server that blocks fails here and does not wait for
+                // the pool's slow injection to reach all 200.
+                var grown = ThreadPool.ThreadCount - before;
+                Assert.True(grown <= 50, $"the thread pool grew by {grown} threads ({before} to {ThreadPool.ThreadCount}) for {i + 1} waiting sessions");
+            }
+
+            await using var normal = await RawClient.ConnectAsync(server.Endpoint, IPAddress.Parse("127.0.0.3"));
+            Assert.Equal(220, (await normal.ReadReplyAsync())!.Code);
+            Assert.Equal(250, (await normal.CommandAsync("EHLO normal.test")).Code);
+            Assert.Equal(250, (await normal.CommandAsync("MAIL FROM:<a@remote.test>")).Code);
+            Assert.Equal(250, (await normal.CommandAsync("RCPT TO:<alice@example.test>")).Code);
+            Assert.Equal(354, (await normal.CommandAsync("DATA")).Code);
+            Assert.Equal(250, (await normal.CommandAsync("Subject: served\r\n\r\nwhile 200 clients wait\r\n.")).Code);
+            Assert.Equal(221, (await normal.CommandAsync("QUIT")).Code);
+        }
+        finally
+        {
+            foreach (var client in waiting)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+}

@@ -138,6 +138,47 @@ public class AuthTests
         await client.SendAsync(Message(Alice, "bob@example.test", "after scram"), TestContext.Current.CancellationToken);
     }
 
+    /// <summary>
+    /// The SCRAM server-first message for <paramref name="user"/> (RFC 5802 5.1: r=, s=, i=), on a
+    /// fresh TLS session, then the exchange is cancelled with "*".
+    /// </summary>
+    private static async Task<(string Nonce, byte[] Salt, string Iterations)> ScramServerFirstAsync(LoopbackServer server, string user, string clientNonce)
+    {
+        await using var client = await SecureRawAsync(server);
+        var reply = await client.CommandAsync("AUTH SCRAM-SHA-256 " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"n,,n={user},r={clientNonce}")));
+        Assert.True(reply.Code == 334, $"client-first for {user} got {reply}");
+        var text = Encoding.UTF8.GetString(Convert.FromBase64String(reply.Lines[0]));
+        var parts = text.Split(',');
+        Assert.True(parts.Length == 3 && parts[0].StartsWith("r=", StringComparison.Ordinal) && parts[1].StartsWith("s=", StringComparison.Ordinal) && parts[2].StartsWith("i=", StringComparison.Ordinal), $"server-first for {user}: {text}");
+        Assert.Equal(501, (await client.CommandAsync("*")).Code);
+        return (parts[0][2..], Convert.FromBase64String(parts[1][2..]), parts[2][2..]);
+    }
+
+    /// <summary>
+    /// User enumeration through SCRAM: an unknown user gets a server-first message like a real
+    /// user's (same iteration count, a salt of the same length, the client's nonce extended), and
+    /// its salt is the same at every attempt, as a stored salt would be, yet differs between users.
+    /// </summary>
+    [Fact]
+    public async Task Scram_server_first_for_an_unknown_user_looks_like_a_real_users_and_keeps_its_salt()
+    {
+        var options = new SmtpServerOptions { LoginFailureDelay = TimeSpan.FromMilliseconds(1) };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        var real = await ScramServerFirstAsync(server, Alice, "realnonce1");
+        var unknown = await ScramServerFirstAsync(server, "nobody@example.test", "fakenonce1");
+        var again = await ScramServerFirstAsync(server, "nobody@example.test", "fakenonce2");
+        var other = await ScramServerFirstAsync(server, "someone-else@example.test", "fakenonce3");
+
+        Assert.Equal(real.Iterations, unknown.Iterations);
+        Assert.Equal(real.Salt.Length, unknown.Salt.Length);
+        Assert.StartsWith("realnonce1", real.Nonce, StringComparison.Ordinal);
+        Assert.StartsWith("fakenonce1", unknown.Nonce, StringComparison.Ordinal);
+        Assert.Equal(real.Nonce.Length - "realnonce1".Length, unknown.Nonce.Length - "fakenonce1".Length);
+        Assert.Equal(unknown.Salt, again.Salt);
+        Assert.NotEqual(unknown.Salt, other.Salt);
+        Assert.NotEqual(real.Salt, unknown.Salt);
+    }
+
     /// <summary>An account with a hash of the first format logs in with PLAIN, is upgraded, and can then use SCRAM.</summary>
     [Fact]
     public async Task A_legacy_hash_is_upgraded_at_the_next_plain_login_and_then_scram_works()

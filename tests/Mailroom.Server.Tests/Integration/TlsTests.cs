@@ -139,4 +139,37 @@ public class TlsTests
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.SslOnConnect, TestContext.Current.CancellationToken);
         await client.NoOpAsync(TestContext.Current.CancellationToken);
     }
+
+    /// <summary>
+    /// RFC 3207 4.2: after the handshake the server "MUST discard any knowledge obtained from the
+    /// client". A log-in made in clear (allowed on loopback) and the mailbox it opened are such
+    /// knowledge: whoever spoke before the handshake need not be who speaks after it.
+    /// </summary>
+    [Fact]
+    public async Task A_login_and_an_open_mailbox_do_not_survive_starttls()
+    {
+        const string Alice = "alice@example.test";
+        var options = new SmtpServerOptions { AllowPlaintextAuthOnLoopback = true, MailboxCommandsOnMx = true };
+        await using var server = await LoopbackServer.StartAsync(options, tls: true, auth: true);
+        await using var client = await RawClient.ConnectAsync(server.Endpoint);
+        Assert.Equal(220, (await client.ReadReplyAsync())!.Code);
+        Assert.Equal(250, (await client.CommandAsync("EHLO local.tool")).Code);
+        Assert.Equal(235, (await client.CommandAsync($"LOGN {Alice} {LoopbackServer.Password}")).Code);
+        Assert.Equal(250, (await client.CommandAsync("READ INBOX")).Code);
+        Assert.Equal(250, (await client.CommandAsync("LIST")).Code);
+
+        Assert.Equal(220, (await client.CommandAsync("STARTTLS")).Code);
+        await client.StartTlsAsync(server.Certificates!.Fingerprint);
+        Assert.Equal(250, (await client.CommandAsync("EHLO local.tool")).Code);
+
+        var list = await client.CommandAsync("LIST");
+        Assert.True(list.Code == 530 && list.Enhanced.ToString() == "5.7.0", $"LIST after STARTTLS got {list}");
+        var read = await client.CommandAsync("READ INBOX");
+        Assert.True(read.Code == 530 && read.Enhanced.ToString() == "5.7.0", $"READ after STARTTLS got {read}");
+
+        // A new log-in is accepted (not 503 "already logged in"), and finds no mailbox open.
+        Assert.Equal(235, (await client.CommandAsync($"LOGN {Alice} {LoopbackServer.Password}")).Code);
+        var again = await client.CommandAsync("LIST");
+        Assert.True(again.Code == 503 && again.Enhanced.ToString() == "5.5.1", $"LIST after a new log-in got {again}");
+    }
 }

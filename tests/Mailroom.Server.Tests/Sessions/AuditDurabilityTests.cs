@@ -37,10 +37,23 @@ public class AuditDurabilityTests
         Assert.Equal(1, committed);
         Assert.Equal(before, written);
         Assert.DoesNotContain(audit.Events, e => e.Kind == AuditKinds.Message);
+
+        // Nor is one queued while the write is held: a server that started the write and
+        // replied without waiting for it would queue its 250 (and the pipelined NOOP's) now.
+        // Absence has no event to await, so the test watches for a while.
+        await h.SendAsync("NOOP\r\n");
+        for (var i = 0; i < 40 && h.BytesWritten == before; i++)
+        {
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(h.BytesWritten == before, $"{h.BytesWritten - before} octets of reply were queued while the audit entry was not yet on disk");
+        Assert.Empty(audit.DurableEvents);
         release.SetResult();
 
         var reply = await h.ReadReplyAsync();
         Assert.Equal(250, reply.Code);
+        Assert.Equal(250, (await h.ReadReplyAsync()).Code);
         var entry = Assert.Single(audit.DurableEvents);
         Assert.Equal((AuditKinds.Message, AuditOutcome.Ok), (entry.Kind, entry.Outcome));
         var (envelope, _) = Assert.Single(h.Store.Committed.Values);
