@@ -306,6 +306,9 @@ public sealed partial class FileAuditLog
         _lastSync = now;
         MarkWritable();
         var last = _unsynced[^1];
+
+        // Before any waiter goes on: one that asks how far the log reaches must see its own entry.
+        Interlocked.Exchange(ref _lastSequence, last.Sequence);
         var counted = 0;
         foreach (var entry in _unsynced)
         {
@@ -315,7 +318,6 @@ public sealed partial class FileAuditLog
 
         _unsynced.Clear();
         Interlocked.Add(ref _pending, -counted);
-        Interlocked.Exchange(ref _lastSequence, last.Sequence);
         WriteHead(last);
     }
 

@@ -320,6 +320,28 @@ public sealed class FileAuditLogTests : AuditTestBase
         Assert.Equal(2, log.LastSequence);
     }
 
+    /// <summary>
+    /// Regression: the fsync's waiters were released before the log's last sequence moved on, so a
+    /// caller (OpenAsync among them) could find the log short of its own entry, now and then
+    /// (seen as a flaky A_writer_continues_from_the_highest_entry_even_when_a_later_file_is_named_after_an_earlier_day).
+    /// </summary>
+    [Fact]
+    public async Task A_durable_record_that_returned_is_counted_in_the_last_sequence()
+    {
+        using var disk = new FakeAuditFileSystem();
+        await using var log = await OpenAsync(fileSystem: disk);
+        var expected = log.LastSequence;
+        var behind = 0;
+        for (var i = 0; i < 5_000; i++)
+        {
+            await log.RecordDurableAsync(Event(i), CancellationToken.None);
+            expected++;
+            behind += log.LastSequence < expected ? 1 : 0;
+        }
+
+        Assert.Equal(0, behind);
+    }
+
     [Fact]
     public async Task Concurrent_durable_records_share_one_fsync()
     {
