@@ -78,6 +78,12 @@ public sealed partial class SmtpConnection : IAsyncDisposable
 
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxMessageFetchSize, nameof(options));
 
+        // Smaller than one reply line would refuse replies no server can shorten.
+        if (options.MaxReplySize < Mailroom.Protocol.Replies.ReplyParser.MaxReplyLine)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxReplySize is at least {Mailroom.Protocol.Replies.ReplyParser.MaxReplyLine} octets.");
+        }
+
         var tcp = new TcpClient { NoDelay = true };
         using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {

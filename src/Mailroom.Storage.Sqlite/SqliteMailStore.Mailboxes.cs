@@ -98,12 +98,9 @@ public sealed partial class SqliteMailStore
             return (messages.Count, messages);
         }, cancellationToken).ConfigureAwait(false);
 
-        // Bodies a crash left in messages/tmp: otherwise only the next open would find them.
-        await StorageFaults.RunAsync("sweeping messages/tmp", () =>
-        {
-            SweepTemp(cancellationToken);
-            return Task.CompletedTask;
-        }).ConfigureAwait(false);
+        // Bodies a crash left in messages/tmp: otherwise only the next open would find them. Best
+        // effort, after the purge, so it never costs the purge its count (and its audit entry).
+        SweepTemp(cancellationToken);
         return purged;
     }
 

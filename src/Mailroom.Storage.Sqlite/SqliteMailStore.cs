@@ -285,18 +285,37 @@ public sealed partial class SqliteMailStore : IMailStore
     /// <summary>
     /// Removes old files from <c>messages/tmp/</c>: left by a crash before a commit renamed them,
     /// or by an abort whose delete failed. A file there has no row by construction, so this
-    /// needs no query and only reads one folder, which is empty when nothing is in flight.
+    /// needs no query and only reads one folder, which is empty when nothing is in flight. This
+    /// process's own deliveries are never touched, however long their client takes; another
+    /// process's are safe for <see cref="OrphanGracePeriod"/> after their last write. Best
+    /// effort: a file that cannot be removed now is tried again at the next sweep.
     /// </summary>
     private void SweepTemp(CancellationToken cancellationToken)
     {
         var cutoff = DateTime.UtcNow - OrphanGracePeriod;
-        foreach (var file in _bodies.EnumerateTemp())
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (file.LastWriteTimeUtc <= cutoff)
+            foreach (var file in _bodies.EnumerateTemp())
             {
-                file.Delete();
+                cancellationToken.ThrowIfCancellationRequested();
+                if (file.LastWriteTimeUtc > cutoff || _inFlight.ContainsKey(Path.GetFileNameWithoutExtension(file.Name)))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    file.Delete();
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    // Costs disk space only until the next sweep.
+                }
             }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // The folder cannot be read now; the next sweep tries again.
         }
     }
 

@@ -187,4 +187,15 @@ public class ReplyReaderTests
         var reply = await reading;
         Assert.Equal(["100000 messages", .. lines], reply.Lines);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(511)]
+    public async Task A_reply_limit_below_one_reply_line_is_refused_before_connecting(long limit)
+    {
+        // Nothing listens on port 9 of loopback (discard): the check must come first.
+        var options = new SmtpClientOptions { Tls = TlsMode.None, MaxReplySize = limit };
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => SmtpConnection.ConnectAsync("127.0.0.1", 9, options, TestContext.Current.CancellationToken));
+    }
 }

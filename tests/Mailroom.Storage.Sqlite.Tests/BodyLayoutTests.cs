@@ -83,6 +83,24 @@ public sealed class BodyLayoutTests : TempStore
     }
 
     [Fact]
+    public async Task TheHourlySweepLeavesThisProcesssOwnDeliveryAloneHoweverLongItsClientTakes()
+    {
+        var a = await AddUserAsync("a@example.com");
+        var id = MessageIds.New();
+        await using var writer = await Store.BeginMessageAsync(Envelope(id, a), None);
+        await writer.WriteAsync(new byte[100_000], None);
+
+        // A client that has trickled its message for an hour: the file looks like a crash's leftover.
+        var temp = Path.Combine(TempDirectory, id + ".eml");
+        File.SetLastWriteTimeUtc(temp, DateTime.UtcNow.AddHours(-1));
+        await Store.PurgeTrashAsync(DateTimeOffset.UtcNow.AddDays(-30), None);
+
+        Assert.True(File.Exists(temp));
+        await writer.CommitAsync(None);
+        Assert.NotNull(await Store.OpenMessageAsync(id, None));
+    }
+
+    [Fact]
     public async Task AWriterAbortedBeforeItsCommitLeavesNothing()
     {
         var a = await AddUserAsync("a@example.com");

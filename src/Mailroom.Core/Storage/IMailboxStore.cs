@@ -41,8 +41,9 @@ public interface IMailboxStore
     /// <summary>
     /// Deletes for good what has been in the trash since before <paramref name="trashedBefore"/>,
     /// and the bodies no mailbox holds any more; how many messages left the trash. The server calls
-    /// it hourly, so a store also clears here what a crash left half-written (as it does at open),
-    /// for a server that runs for months after one.
+    /// it hourly, so a store may also clear here what a crash left half-written (the SQLite store
+    /// does, for a server that runs for months after a crash; the PostgreSQL store's spool is per
+    /// node and swept when the node starts).
     /// </summary>
     Task<int> PurgeTrashAsync(DateTimeOffset trashedBefore, CancellationToken cancellationToken);
 

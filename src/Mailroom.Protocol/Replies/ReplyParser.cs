@@ -19,8 +19,8 @@ public static class ReplyParser
     /// Whether the reply at the start of <paramref name="buffer"/> has come in full (its final line
     /// is there), looking only at what follows <paramref name="scanned"/>: the octets of its
     /// continuation lines already seen, which this moves on. A reader that calls this as octets
-    /// arrive, and <see cref="TryParse"/> only once it says yes, reads a reply of any number of
-    /// lines in linear time, and can bound it by <paramref name="scanned"/>. Throws
+    /// arrive, and <see cref="TryParse"/> only once it says yes, looks at each line's octets once
+    /// instead of parsing the whole reply again at every read, and can bound it by <paramref name="scanned"/>. Throws
     /// <see cref="FormatException"/> for a line with no end in sight, as <see cref="TryParse"/> does.
     /// </summary>
     public static bool HasFinalLine(in ReadOnlySequence<byte> buffer, ref long scanned)
