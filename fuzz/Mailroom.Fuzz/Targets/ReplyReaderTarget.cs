@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Reflection;
 using Mailroom.Client;
@@ -25,8 +26,11 @@ internal static class ReplyReaderTarget
         var fuzz = new FuzzInput(input);
         var data = fuzz.DataArray;
         var expected = ReplyTarget.Outcomes(data, [data.Length], enhanced: true);
+
+        // Half the inputs meet a reply limit of 16 to 512 octets, so the limit is fuzzed too.
+        long limit = (fuzz.Control & 0x80) == 0 ? SmtpClientOptions.DefaultMaxReplySize : 16 + (((fuzz.Control >> 2) & 0x1F) * 16);
         var pipe = PipeReader.Create(new PiecewiseStream(data, fuzz.Chunks(data.Length)), new StreamPipeReaderOptions(bufferSize: 64, minimumReadSize: 1));
-        var reader = Constructor.Invoke([pipe, null, SmtpClientOptions.DefaultMaxReplySize]);
+        var reader = Constructor.Invoke([pipe, null, limit]);
         var replies = new List<string>();
         while (true)
         {
@@ -44,9 +48,47 @@ internal static class ReplyReaderTarget
             }
         }
 
-        if (data.Length <= ReplyParser.MaxReplyLine * 64)
+        if (data.Length > ReplyParser.MaxReplyLine * 64)
         {
-            Invariant.Check(replies.SequenceEqual(expected.SkipLast(1)), $"the client read [{string.Join(", ", replies)}], the parser [{string.Join(", ", expected)}]");
+            return;
+        }
+
+        // The client reads what the parser finds in the whole input, in order; it may stop
+        // early only at a reply whose continuation lines alone are over the limit (it may also
+        // read such a reply, when its final line came in the same read).
+        var complete = expected.SkipLast(1).ToList();
+        Invariant.Check(replies.Count <= complete.Count && replies.SequenceEqual(complete.Take(replies.Count)), $"the client read [{string.Join(", ", replies)}], the parser [{string.Join(", ", expected)}]");
+        if (replies.Count < complete.Count)
+        {
+            var continuation = ContinuationOctets(data)[replies.Count];
+            Invariant.Check(continuation > limit, $"the client stopped at reply {replies.Count}, whose {continuation} octets of continuation lines are within the limit of {limit}");
+        }
+    }
+
+    /// <summary>For each reply the parser finds in the whole input, how many octets its lines before the final one take.</summary>
+    private static List<int> ContinuationOctets(byte[] data)
+    {
+        var octets = new List<int>();
+        var rest = new ReadOnlySequence<byte>(data);
+        while (true)
+        {
+            var start = data.Length - (int)rest.Length;
+            try
+            {
+                if (!ReplyParser.TryParse(ref rest, enhanced: true, out _))
+                {
+                    return octets;
+                }
+            }
+            catch (FormatException)
+            {
+                return octets;
+            }
+
+            // The final line starts after the last LF before the reply's own closing LF.
+            var end = data.Length - (int)rest.Length;
+            var lastBreak = end - 1 > start ? Array.LastIndexOf(data, (byte)'\n', end - 2, end - 1 - start) : -1;
+            octets.Add(lastBreak < 0 ? 0 : lastBreak + 1 - start);
         }
     }
 }
