@@ -37,8 +37,22 @@ internal static class KillUnderLoad
             var round1 = round;
             var senders = Enumerable.Range(0, 4).Select(c => Task.Run(() => SendUntilKilledAsync(server, round1, c, sizes[c], recipients, acks, firstAck))).ToArray();
 
+            // The first 250, or every sender gave up (the server died at start, nobody could connect):
+            // then fail at once, saying why, rather than wait out the minute.
+            try
+            {
+                await Task.WhenAny(firstAck.Task, Task.WhenAll(senders)).WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (TimeoutException)
+            {
+                // Reported below with the server's log.
+            }
+
+            Assert.True(
+                firstAck.Task.IsCompleted,
+                $"round {round}: no message acknowledged (all senders gave up, or 60 s passed); senders ended: {string.Join("; ", senders.Where(s => s.IsCompleted).Select(s => s.Result?.Message ?? "without error"))}; server {(server.HasExited ? "exited" : "running")}, its last lines:\n{string.Join('\n', server.Output.TakeLast(20))}");
+
             // Somewhere in the load: a random moment after the first 250 of the round.
-            await firstAck.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await Task.Delay(random.Next(0, 400));
             await server.KillAsync();
             await Task.WhenAll(senders);
@@ -96,8 +110,11 @@ internal static class KillUnderLoad
         return string.Concat(Enumerable.Range(0, lines).Select(i => $"{subject} line {i:D6}\r\n"));
     }
 
-    /// <summary>Sends messages over one connection until the server dies; every 250 is recorded with the message's subject.</summary>
-    private static async Task SendUntilKilledAsync(ServerProcess server, int round, int connection, int sizeClass, IReadOnlyList<string> recipients, List<(string Id, string Subject)> acks, TaskCompletionSource firstAck)
+    /// <summary>
+    /// Sends messages over one connection until the server dies; every 250 is recorded with the
+    /// message's subject. Returns what ended it, for the report when a round gets no 250 at all.
+    /// </summary>
+    private static async Task<Exception?> SendUntilKilledAsync(ServerProcess server, int round, int connection, int sizeClass, IReadOnlyList<string> recipients, List<(string Id, string Subject)> acks, TaskCompletionSource firstAck)
     {
         try
         {
@@ -124,10 +141,11 @@ internal static class KillUnderLoad
             }
         }
 #pragma warning disable CA1031 // The kill ends the connection in whatever way MailKit reports it.
-        catch (Exception)
+        catch (Exception e)
 #pragma warning restore CA1031
         {
             // Killed: whatever was in flight got no 250.
+            return e;
         }
     }
 }

@@ -170,8 +170,9 @@ public sealed class ReplyProperties
             }
 
             // The octets arrive in pieces; what was scanned is carried from one look to the next.
+            // The last look is always at the whole input, so a complete reply is checked every case.
             long scanned = 0;
-            for (var end = 0; end <= bytes.Length; end += random.Next(1, 40))
+            for (var end = 0; end <= bytes.Length; end = end == bytes.Length ? end + 1 : Math.Min(end + random.Next(1, 40), bytes.Length))
             {
                 var prefix = random.Segmented(bytes[..end]);
                 bool found;

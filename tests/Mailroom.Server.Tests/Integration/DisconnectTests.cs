@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -135,7 +134,9 @@ public class DisconnectTests
     /// <summary>Counts sessions by their audit entries: one that connected and has not yet disconnected is still being served.</summary>
     private sealed class SessionAudit : IAuditLog
     {
-        private readonly ConcurrentDictionary<string, byte> _open = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _open = new(StringComparer.Ordinal);
+        private readonly Lock _gate = new();
+        private TaskCompletionSource? _allEnded;
         private int _sessions;
 
         public bool IsWritable => true;
@@ -151,12 +152,23 @@ public class DisconnectTests
 
             if (entry.Kind == AuditKinds.Connect && entry.Outcome == AuditOutcome.Ok)
             {
-                _open.TryAdd(entry.Session, 0);
+                lock (_gate)
+                {
+                    _open.Add(entry.Session);
+                }
+
                 Interlocked.Increment(ref _sessions);
             }
             else if (entry.Kind == AuditKinds.Disconnect)
             {
-                _open.TryRemove(entry.Session, out _);
+                lock (_gate)
+                {
+                    // Armed only once the test waits, after the cuts: an empty set before they start means nothing.
+                    if (_open.Remove(entry.Session) && _open.Count == 0)
+                    {
+                        _allEnded?.TrySetResult();
+                    }
+                }
             }
         }
 
@@ -166,13 +178,32 @@ public class DisconnectTests
             return ValueTask.CompletedTask;
         }
 
+        /// <summary>Waits for the disconnect record that leaves no session open (at once if none is open now).</summary>
         public async Task WaitForAllEndedAsync(TimeSpan timeout)
         {
-            var deadline = DateTime.UtcNow + timeout;
-            while (!_open.IsEmpty)
+            var allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
             {
-                Assert.True(DateTime.UtcNow < deadline, $"{_open.Count} session(s) still open {timeout.TotalSeconds} s after the last cut");
-                await Task.Delay(20);
+                _allEnded = allEnded;
+                if (_open.Count == 0)
+                {
+                    allEnded.TrySetResult();
+                }
+            }
+
+            try
+            {
+                await allEnded.Task.WaitAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                int open;
+                lock (_gate)
+                {
+                    open = _open.Count;
+                }
+
+                Assert.Fail($"{open} session(s) still open {timeout.TotalSeconds} s after the last cut");
             }
         }
     }

@@ -75,8 +75,13 @@ public sealed class StorageFaultTests : IAsyncLifetime
     [Fact]
     public Task Inline_body_database_error_real_trigger() => RunAsync(Stage.Body, large: false, Trigger("message_bodies"), ReplyCatalogue.StorageFailure);
 
+    /// <summary>
+    /// ENOSPC from the body write of a small message. SQLite only buffers an inline body in memory
+    /// there (its full database shows at commit: <see cref="Commit_full_database_decorator_inline_body"/>),
+    /// so this case stands for a store whose writes hit the disk as they come.
+    /// </summary>
     [Fact]
-    public Task Inline_body_full_disk_decorator() => RunAsync(Stage.Body, large: false, _faulty.FailWrites(DiskFullError), ReplyCatalogue.StorageFull);
+    public Task Body_write_full_disk_decorator_inline_body() => RunAsync(Stage.Body, large: false, _faulty.FailWrites(DiskFullError), ReplyCatalogue.StorageFull);
 
     [Fact]
     public Task File_body_io_error_real_temp_folder_gone() => RunAsync(Stage.Body, large: true, TempFolderReplacedByFile(), ReplyCatalogue.StorageFailure);
@@ -93,6 +98,10 @@ public sealed class StorageFaultTests : IAsyncLifetime
 
     [Fact]
     public Task Commit_database_error_real_trigger_file_body() => RunAsync(Stage.Commit, large: true, Trigger("deliveries"), ReplyCatalogue.StorageFailure);
+
+    /// <summary>SQLITE_FULL at commit: where a full database really shows for an inline body.</summary>
+    [Fact]
+    public Task Commit_full_database_decorator_inline_body() => RunAsync(Stage.Commit, large: false, _faulty.FailCommits(DatabaseFull), ReplyCatalogue.StorageFull);
 
     [Fact]
     public Task Commit_full_database_decorator_file_body() => RunAsync(Stage.Commit, large: true, _faulty.FailCommits(DatabaseFull), ReplyCatalogue.StorageFull);
