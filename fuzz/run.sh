@@ -55,10 +55,13 @@ for dll in Mailroom.Protocol Mailroom.Client Mailroom.Core; do
 done
 harness=(dotnet "$bin/Mailroom.Fuzz.dll")
 
+# The list is read whole first: `list | grep -q` could fail on SIGPIPE under pipefail.
+mapfile -t known < <("${harness[@]}" list)
+[ "${#known[@]}" -gt 0 ] || { echo "the harness lists no targets" >&2; exit 1; }
 if [ "$target" = all ]; then
-  mapfile -t targets < <("${harness[@]}" list)
+  targets=("${known[@]}")
 else
-  "${harness[@]}" list | grep -qx "$target" || { echo "unknown target '$target'; targets: $("${harness[@]}" list | tr '\n' ' ')" >&2; exit 2; }
+  printf '%s\n' "${known[@]}" | grep -qx -- "$target" || { echo "unknown target '$target'; targets: ${known[*]}" >&2; exit 2; }
   targets=("$target")
 fi
 seconds=$(( minutes * 60 / ${#targets[@]} ))
@@ -71,6 +74,7 @@ export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_BIN_C
 export MAILROOM_FUZZ_TMP
 
 afl_pid=""
+failed=()   # targets whose afl-fuzz (or the timeout around it) exited non-zero
 stop() { [ -z "$afl_pid" ] || kill -INT "$afl_pid" 2>/dev/null || true; }
 trap 'stop; exit 130' INT TERM
 
@@ -90,13 +94,21 @@ for t in "${targets[@]}"; do
     afl-fuzz -V "$seconds" -t "$timeout_ms" -m none -i "fuzz/corpus/$t" -o "$dir" -- "${harness[@]}" "$t" \
     >"$dir/afl.log" 2>&1 &
   afl_pid=$!
-  wait "$afl_pid" || echo "  afl-fuzz exited with $? (see $dir/afl.log)"
+  code=0
+  wait "$afl_pid" || code=$?
   afl_pid=""
+  if [ "$code" != 0 ]; then
+    # An abort at start (a seed crashes, no instrumentation) or the timeout (124, 137) is a failed run.
+    echo "  afl-fuzz on $t exited with $code (see $dir/afl.log):" >&2
+    tail -n 5 "$dir/afl.log" | sed 's/^/    /' >&2
+    failed+=("$t")
+  fi
   rm -rf "$dir/tmp"
 done
 fi
 
-python3 - "$out" "$minutes" "${targets[@]}" <<'EOF'
+summary=0
+python3 - "$out" "$minutes" "${targets[@]}" <<'EOF' || summary=$?
 import datetime, json, os, subprocess, sys
 
 out, minutes, targets = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -112,9 +124,12 @@ def stats(path):
 def findings(folder):
     return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith("id:")) if os.path.isdir(folder) else []
 
-rows, found = [], []
+rows, found, missing = [], [], []
 for t in targets:
-    s = stats(os.path.join(out, t, "default", "fuzzer_stats"))
+    path = os.path.join(out, t, "default", "fuzzer_stats")
+    if not os.path.exists(path):
+        missing.append(t)
+    s = stats(path)
     crashes = findings(os.path.join(out, t, "default", "crashes"))
     hangs = findings(os.path.join(out, t, "default", "hangs"))
     found += [(t, f) for f in crashes + hangs]
@@ -148,9 +163,23 @@ with open("bench/results/fuzz.json", "w") as f:
     f.write("\n")
 print("\nWrote bench/results/fuzz.json")
 
+failed = False
 if found:
     print(f"\n{len(found)} crash(es) or hang(s):")
     for t, f in found:
         print(f"  dotnet artifacts/fuzz/bin/Mailroom.Fuzz.dll {t} '{os.path.relpath(f)}'")
-    sys.exit(1)
+    failed = True
+for r in rows:
+    if r["target"] in missing:
+        print(f"\n{r['target']}: no fuzzer_stats in {os.path.join(out, r['target'], 'default')}: afl-fuzz did not run", file=sys.stderr)
+        failed = True
+    elif r["execs"] == 0:
+        print(f"\n{r['target']}: 0 execs: afl-fuzz did not fuzz (see {os.path.join(out, r['target'], 'afl.log')})", file=sys.stderr)
+        failed = True
+sys.exit(1 if failed else 0)
 EOF
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "afl-fuzz failed on: ${failed[*]}" >&2
+  exit 1
+fi
+exit "$summary"
