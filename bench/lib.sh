@@ -1,6 +1,7 @@
 # Shared by bench/profile.sh and bench/soak.sh (sourced, after `cd` to the repository root):
 # a temporary folder in $work, removed on exit, failure or Ctrl-C together with the server whose
-# pid the script puts in $server_pid; free_port; and the Release build of mailroom in $cli.
+# pid the script puts in $server_pid (TERM, then KILL if it is still running 30 s later); free_port;
+# and the Release build of mailroom in $cli.
 # Usage: . bench/lib.sh NAME   (the folder is /tmp/mailroom-NAME.XXXXXX)
 
 work=$(mktemp -d "/tmp/mailroom-$1.XXXXXX")
@@ -11,10 +12,25 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$server_pid" ]; then
     kill -TERM "$server_pid" 2>/dev/null
+    if ! exited_within 30 "$server_pid"; then
+      echo "server $server_pid still running 30 s after TERM: KILL" >&2
+      kill -KILL "$server_pid" 2>/dev/null
+    fi
     wait "$server_pid" 2>/dev/null
   fi
   rm -rf "$work"
   exit "$status"
+}
+# exited_within SECONDS PID: true once PID has exited (gone, or a zombie not yet waited for, which
+# `kill -0` would still see), false if it is still running after SECONDS.
+exited_within() {
+  local state end=$(( SECONDS + $1 ))
+  while :; do
+    state=$(awk '/^State:/ { print $2 }' "/proc/$2/status" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] || return 0
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.1
+  done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

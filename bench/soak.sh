@@ -13,13 +13,24 @@
 #   - slow clients (--tricklers, 100 by default) from 127.0.0.3, each sending its command lines a
 #     byte every 0.3 s and holding a session about 15 s, then another: the memory sampled is the
 #     memory with that many slow sessions open.
-# It prints a sample every 10 seconds and, at the end, the first and last minute's means and the
-# errors by kind, and writes them as JSON.
+# It prints a sample every 10 seconds and, at the end, the first, second and last minute's means,
+# the errors by kind and a verdict per measure, and writes them as JSON.
+#
+# Exits 1 (the JSON written all the same) when any request failed (errors not empty), when the
+# server is gone at the end, or when a measure grew past its margin below: the first minute is
+# warm-up, so the last minute's mean is compared with the SECOND minute's mean. A run shorter than
+# 3 minutes compares the last sample with the first sample after the first minute instead, and one
+# with no such pair of samples (under about 2 minutes) skips the trend check, saying so.
 #
 # Usage: bench/soak.sh [--minutes N] [--tricklers N] [--json FILE]   (default 10 minutes, 100 slow clients, bench/results/soak.json)
 # Needs: dotnet, python3. Everything it starts is stopped and its folder removed on exit or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# How far the last minute's mean may exceed the second minute's before the soak fails.
+rss_margin_pct=25   # resident memory: +25 %
+threads_margin=10   # threads: +10
+fds_margin=20       # open file descriptors: +20
 
 minutes=10
 tricklers=100
@@ -56,8 +67,10 @@ done
 
 echo "Soaking for $minutes minute(s): server pid $server_pid, MX 127.0.0.1:$smtp_port, submission 127.0.0.1:$submission_port"
 mkdir -p "$(dirname "$json")"
+verdict=0
 PID="$server_pid" SMTP_PORT="$smtp_port" SUBMISSION_PORT="$submission_port" MINUTES="$minutes" TRICKLERS="$tricklers" \
-  python3 - "$json" <<'PY'
+RSS_MARGIN_PCT="$rss_margin_pct" THREADS_MARGIN="$threads_margin" FDS_MARGIN="$fds_margin" \
+  python3 - "$json" <<'PY' || verdict=$?
 import json, os, smtplib, socket, ssl, sys, threading, time, datetime
 from collections import Counter
 
@@ -170,6 +183,13 @@ def trickle():
                 time.sleep(0.3)
             code, _ = reply(f); assert code in (221, 250), code
 
+def alive():
+    # The server is this script's child: once it exits it is a zombie until reaped, still in /proc.
+    try:
+        return next(l for l in open(f"/proc/{pid}/status") if l.startswith("State:")).split()[1] != "Z"
+    except (OSError, StopIteration):
+        return False
+
 def sample():
     status = open(f"/proc/{pid}/status").read().split("\n")
     field = lambda name: int(next(l for l in status if l.startswith(name)).split()[1])
@@ -185,28 +205,89 @@ samples = []
 print(f"{'seconds':>8} {'RSS MB':>8} {'threads':>8} {'fds':>6}   done so far")
 while time.time() < deadline:
     time.sleep(min(10, max(0, deadline - time.time())))
-    s = sample(); samples.append(s)
+    if not alive():
+        print(f"the server (pid {pid}) is gone", flush=True)
+        break
+    try:
+        s = sample()
+    except (OSError, StopIteration):  # it exited between the two reads
+        print(f"the server (pid {pid}) is gone", flush=True)
+        break
+    samples.append(s)
     with lock:
         so_far = ", ".join(f"{k} {v}" for k, v in sorted(done.items()))
     print(f"{s['t']:>8} {s['rss_mb']:>8.1f} {s['threads']:>8} {s['fds']:>6}   {so_far}", flush=True)
 for t in threads:
     t.join(timeout=120)
 
+measures = ("rss_mb", "threads", "fds")
 def mean(rows, key):
     return sum(r[key] for r in rows) / len(rows) if rows else None
-minute = max(1, len(samples) // max(1, int(seconds / 60)))
-first, last = samples[:minute], samples[-minute:]
+def means(rows):
+    return {k: mean(rows, k) for k in measures}
+
+# The first minute is warm-up: the baseline is the second minute (or, in a run under 3 minutes,
+# the first sample after the first minute), against the last minute (or the last sample).
+margins = {"rss_mb": f"+{os.environ['RSS_MARGIN_PCT']}%", "threads": f"+{os.environ['THREADS_MARGIN']}",
+           "fds": f"+{os.environ['FDS_MARGIN']}"}
+def limit(k, base):
+    if k == "rss_mb":
+        return base * (1 + float(os.environ["RSS_MARGIN_PCT"]) / 100)
+    return base + float(os.environ["THREADS_MARGIN" if k == "threads" else "FDS_MARGIN"])
+first = [r for r in samples if r["t"] <= 60]
+second = [r for r in samples if 60 < r["t"] <= 120]
+last = [r for r in samples if r["t"] > seconds - 60]
+after_warmup = [r for r in samples if r["t"] > 60]
+if seconds >= 180 and second and last:
+    compared, base, latest = "second minute's mean vs last minute's mean", means(second), means(last)
+elif seconds < 180 and len(after_warmup) >= 2:
+    compared, base, latest = (f"first sample after warm-up (t={after_warmup[0]['t']}) vs last sample (t={after_warmup[-1]['t']})",
+                              means(after_warmup[:1]), means(after_warmup[-1:]))
+else:
+    compared, base, latest = None, None, None
+trend = {"margins": margins, "compared": compared}
+failures = []
+if compared is None:
+    trend["skipped"] = f"too few samples after the first minute (warm-up) in {seconds / 60:g} minute(s): trend not checked"
+else:
+    trend["measures"] = {}
+    for k in measures:
+        ok = latest[k] <= limit(k, base[k])
+        trend["measures"][k] = {"baseline": base[k], "latest": latest[k], "limit": limit(k, base[k]), "verdict": "ok" if ok else "FAIL"}
+        if not ok:
+            failures.append(f"{k} grew from {base[k]:.1f} to {latest[k]:.1f}, past {margins[k]}")
+if errors:
+    failures.append(f"{sum(errors.values())} error(s)")
+server_alive = alive()
+if not server_alive:
+    failures.append("the server is gone")
+
 result = {
     "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     "minutes": seconds / 60, "tricklers": tricklers, "samples": samples, "done": dict(done), "errors": dict(errors),
-    "first_minute": {k: mean(first, k) for k in ("rss_mb", "threads", "fds")},
-    "last_minute": {k: mean(last, k) for k in ("rss_mb", "threads", "fds")},
+    "first_minute": means(first), "second_minute": means(second), "last_minute": means(last),
+    "trend": trend, "server_alive_at_end": server_alive,
+    "passed": not failures, "failures": failures,
 }
-json.dump(result, open(out, "w"), indent=2)
+with open(out, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
 print()
-for k in ("rss_mb", "threads", "fds"):
-    print(f"{k:>8}: first minute {result['first_minute'][k]:.1f}, last minute {result['last_minute'][k]:.1f}")
+fmt = lambda v: "-" if v is None else f"{v:.1f}"
+for k in measures:
+    print(f"{k:>8}: first minute {fmt(result['first_minute'][k])}, second minute {fmt(result['second_minute'][k])}, "
+          f"last minute {fmt(result['last_minute'][k])}")
 print("done:   " + ", ".join(f"{k} {v}" for k, v in sorted(done.items())))
 print("errors: " + (", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) or "none"))
+if compared is None:
+    print(f"trend:  {trend['skipped']}")
+else:
+    print(f"trend:  {compared}")
+    for k, m in trend["measures"].items():
+        print(f"{k:>8}: {fmt(m['baseline'])} -> {fmt(m['latest'])}, limit {fmt(m['limit'])} ({margins[k]}): {m['verdict']}")
+print(f"server: {'running' if server_alive else 'GONE'} at the end")
+print("verdict: " + ("passed" if not failures else "FAILED: " + "; ".join(failures)))
 print(f"Written to {out}")
+sys.exit(1 if failures else 0)
 PY
+exit "$verdict"
