@@ -92,14 +92,7 @@ public class AbuseTests
                 stop.Token);
 
             // A normal client from another address does a whole transaction meanwhile.
-            await using var normal = await RawClient.ConnectAsync(server.Endpoint, IPAddress.Parse("127.0.0.3"));
-            Assert.Equal(220, (await normal.ReadReplyAsync())!.Code);
-            Assert.Equal(250, (await normal.CommandAsync("EHLO normal.test")).Code);
-            Assert.Equal(250, (await normal.CommandAsync("MAIL FROM:<a@remote.test>")).Code);
-            Assert.Equal(250, (await normal.CommandAsync("RCPT TO:<alice@example.test>")).Code);
-            Assert.Equal(354, (await normal.CommandAsync("DATA")).Code);
-            Assert.Equal(250, (await normal.CommandAsync("Subject: served\r\n\r\nwhile 200 clients trickle\r\n.")).Code);
-            Assert.Equal(221, (await normal.CommandAsync("QUIT")).Code);
+            await NormalClient.DeliversAsync(server, "while 200 clients trickle");
             Assert.False(trickle.IsFaulted, "a slow client's connection was closed while it was still within its timeout");
 
             await stop.CancelAsync();
@@ -161,14 +154,7 @@ public class IdleThreadTests
                 Assert.True(grown <= 50, $"the thread pool grew by {grown} threads ({before} to {ThreadPool.ThreadCount}) for {i + 1} waiting sessions");
             }
 
-            await using var normal = await RawClient.ConnectAsync(server.Endpoint, IPAddress.Parse("127.0.0.3"));
-            Assert.Equal(220, (await normal.ReadReplyAsync())!.Code);
-            Assert.Equal(250, (await normal.CommandAsync("EHLO normal.test")).Code);
-            Assert.Equal(250, (await normal.CommandAsync("MAIL FROM:<a@remote.test>")).Code);
-            Assert.Equal(250, (await normal.CommandAsync("RCPT TO:<alice@example.test>")).Code);
-            Assert.Equal(354, (await normal.CommandAsync("DATA")).Code);
-            Assert.Equal(250, (await normal.CommandAsync("Subject: served\r\n\r\nwhile 200 clients wait\r\n.")).Code);
-            Assert.Equal(221, (await normal.CommandAsync("QUIT")).Code);
+            await NormalClient.DeliversAsync(server, "while 200 clients wait");
         }
         finally
         {
@@ -177,5 +163,22 @@ public class IdleThreadTests
                 await client.DisposeAsync();
             }
         }
+    }
+}
+
+/// <summary>A client from an address of its own (127.0.0.3) that must still be served whatever the others do.</summary>
+internal static class NormalClient
+{
+    /// <summary>One whole transaction, every reply as it should be.</summary>
+    public static async Task DeliversAsync(LoopbackServer server, string meanwhile)
+    {
+        await using var normal = await RawClient.ConnectAsync(server.Endpoint, IPAddress.Parse("127.0.0.3"));
+        Assert.Equal(220, (await normal.ReadReplyAsync())!.Code);
+        Assert.Equal(250, (await normal.CommandAsync("EHLO normal.test")).Code);
+        Assert.Equal(250, (await normal.CommandAsync("MAIL FROM:<a@remote.test>")).Code);
+        Assert.Equal(250, (await normal.CommandAsync("RCPT TO:<alice@example.test>")).Code);
+        Assert.Equal(354, (await normal.CommandAsync("DATA")).Code);
+        Assert.Equal(250, (await normal.CommandAsync($"Subject: served\r\n\r\n{meanwhile}\r\n.")).Code);
+        Assert.Equal(221, (await normal.CommandAsync("QUIT")).Code);
     }
 }
