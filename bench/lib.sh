@@ -1,6 +1,7 @@
 # Shared by bench/profile.sh and bench/soak.sh (sourced, after `cd` to the repository root):
 # a temporary folder in $work, removed on exit, failure or Ctrl-C together with the server whose
-# pid the script puts in $server_pid (TERM, then KILL if it is still running 30 s later); free_port;
+# pid the script puts in $server_pid (TERM, then KILL if it is still running 30 s later);
+# wait_until_listening; free_port;
 # and the Release build of mailroom in $cli.
 # Usage: . bench/lib.sh NAME   (the folder is /tmp/mailroom-NAME.XXXXXX)
 
@@ -34,6 +35,18 @@ exited_within() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# wait_until_listening LOG: returns once the server started in the background (its pid in
+# $server_pid) says it listens in LOG; prints LOG and exits if the server dies first.
+wait_until_listening() {
+  for _ in $(seq 300); do
+    grep -q "Listening for SMTP" "$1" && return 0
+    kill -0 "$server_pid" 2>/dev/null || { cat "$1"; exit 1; }
+    sleep 0.2
+  done
+  echo "the server did not start listening in 60 s" >&2
+  exit 1
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

@@ -51,11 +51,7 @@ profile() { # name, audit enabled (true|false)
     dotnet "$cli" serve --data "$data" --smtp "127.0.0.1:$port" --submission 127.0.0.1:0 \
       --submissions 127.0.0.1:0 --domain bench.test >"$data.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 300); do
-    grep -q "Listening for SMTP" "$data.log" && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$data.log"; exit 1; }
-    sleep 0.2
-  done
+  wait_until_listening "$data.log"
 
   echo "$name: warming up ($messages messages), then counting and sampling ($messages messages each)"
   load "$port" "$messages" >/dev/null 2>&1

@@ -59,11 +59,7 @@ MAILROOM__Logging__LogLevel__Default=Warning \
   dotnet "$cli" serve --data "$data" --smtp "127.0.0.1:$smtp_port" --submission "127.0.0.1:$submission_port" \
     --submissions 127.0.0.1:0 --domain soak.test >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 300); do
-  grep -q "Listening for SMTP" "$work/server.log" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-  sleep 0.2
-done
+wait_until_listening "$work/server.log"
 
 echo "Soaking for $minutes minute(s): server pid $server_pid, MX 127.0.0.1:$smtp_port, submission 127.0.0.1:$submission_port"
 mkdir -p "$(dirname "$json")"
