@@ -370,6 +370,10 @@ public sealed class FileAuditLogTests : AuditTestBase
         var writesBefore = disk.Writes;
         var synced = disk.NextSuccessfulSync();
 
+        // The head anchor is the batch's last step, after the fsync and after LastSequence moves
+        // on; the fsync's own signal comes before LastSequence, so it cannot be what we wait for.
+        var batchDone = disk.NextHeadWrite();
+
         log.Record(Event(1));
         Time.Advance(TimeSpan.FromSeconds(1));
         await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -378,7 +382,8 @@ public sealed class FileAuditLogTests : AuditTestBase
         Assert.Equal(1, log.LastSequence);
 
         Time.Advance(TimeSpan.FromSeconds(1));
-        await synced.WaitAsync(TestContext.Current.CancellationToken);
+        await batchDone.WaitAsync(TestContext.Current.CancellationToken);
+        Assert.True(synced.IsCompleted);
         Assert.Equal(writesBefore + 1, disk.Writes);
         Assert.Equal(syncsBefore + 1, disk.Syncs);
         Assert.Equal(2, log.LastSequence);
