@@ -229,6 +229,28 @@ public sealed partial class PostgresMailStore
             }, cancellationToken).ConfigureAwait(false);
     }
 
+    public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(candidate);
+        return InTransactionAsync("reading a server secret", async (connection, transaction) =>
+        {
+            // Each statement sees what committed before it began: a node that loses the race
+            // waits for the winner's row at the INSERT, then reads it.
+            await using var command = new NpgsqlCommand(
+                """
+                INSERT INTO server_secrets (name, value) VALUES (@name, @value) ON CONFLICT (name) DO NOTHING;
+                SELECT value FROM server_secrets WHERE name = @name;
+                """,
+                connection,
+                transaction);
+            command.Parameters.AddWithValue("name", name);
+            command.Parameters.AddWithValue("value", candidate);
+            var rows = await ReadAllAsync(command, static r => r.GetFieldValue<byte[]>(0), cancellationToken).ConfigureAwait(false);
+            return rows.Count > 0 ? rows[0] : throw new StorageException($"server secret {name} vanished while it was stored");
+        }, cancellationToken);
+    }
+
     private static Account ReadAccount(NpgsqlDataReader reader) =>
         new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));
 

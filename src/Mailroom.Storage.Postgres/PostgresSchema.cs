@@ -124,6 +124,15 @@ internal static class PostgresSchema
             PRIMARY KEY (list_id, address)
         );
         """,
+
+        // 2: secrets shared by every node and kept across restarts, such as the key that derives
+        // the SCRAM salt of an account that does not exist (IDirectoryStore.GetOrAddSecretAsync).
+        """
+        CREATE TABLE server_secrets (
+            name text PRIMARY KEY,
+            value bytea NOT NULL
+        );
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

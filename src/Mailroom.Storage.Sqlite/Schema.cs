@@ -119,6 +119,15 @@ internal static class Schema
             body BLOB NOT NULL
         );
         """,
+
+        // 6: secrets the server keeps across restarts, such as the key that derives the SCRAM
+        // salt of an account that does not exist (IDirectoryStore.GetOrAddSecretAsync).
+        """
+        CREATE TABLE server_secrets (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

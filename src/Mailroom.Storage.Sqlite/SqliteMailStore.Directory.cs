@@ -225,6 +225,38 @@ public sealed partial class SqliteMailStore
         }, cancellationToken);
     }
 
+    public async Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(candidate);
+        var stored = await QueryAsync(
+            "reading a server secret",
+            "SELECT value FROM server_secrets WHERE name = $name;",
+            c => c.Parameters.AddWithValue("$name", name),
+            static r => (byte[])r.GetValue(0),
+            cancellationToken).ConfigureAwait(false);
+        if (stored.Count > 0)
+        {
+            return stored[0];
+        }
+
+        return await WriteAsync("storing a server secret", async connection =>
+        {
+            // INSERT OR IGNORE then SELECT: two processes racing both end up with the first one's.
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT OR IGNORE INTO server_secrets (name, value) VALUES ($name, $value);
+                SELECT value FROM server_secrets WHERE name = $name;
+                """;
+            command.Parameters.AddWithValue("$name", name);
+            command.Parameters.AddWithValue("$value", candidate);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? (byte[])reader.GetValue(0)
+                : throw new StorageException($"server secret {name} vanished while it was stored");
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     private static Account ReadAccount(SqliteDataReader reader) =>
         new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), Time.Parse(reader.GetString(3)));
 

@@ -70,6 +70,11 @@ internal sealed class CopySource : IAsyncDisposable
         Assert.True(PasswordHasher.Verify(AlicePassword, alice!.PasswordHash));
         Assert.False(PasswordHasher.Verify("not-" + AlicePassword, alice.PasswordHash));
 
+        // Unknown users keep their SCRAM salts: the key behind them came over (candidates differ, so neither is stored here).
+        Assert.Equal(
+            await source.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, [0], cancellationToken),
+            await target.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, [1], cancellationToken));
+
         var sourceMailboxes = await source.ListMailboxesAsync(cancellationToken);
         Assert.Equal([Alice, Bob, Carol, RecipientResolver.SystemPostmaster, Support], sourceMailboxes.Select(m => m.Address).Order(StringComparer.Ordinal));
         Assert.Equal(sourceMailboxes.Select(m => m.Address).Order(StringComparer.Ordinal), (await target.ListMailboxesAsync(cancellationToken)).Select(m => m.Address).Order(StringComparer.Ordinal));
@@ -119,6 +124,7 @@ internal sealed class CopySource : IAsyncDisposable
     {
         await store.AddDomainAsync("example.test", cancellationToken);
         await store.AddDomainAsync("other.test", cancellationToken);
+        await store.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), cancellationToken);
         var hasher = new PasswordHasher(iterations: 1000);
         var alice = await store.AddAccountAsync(Alice, hasher.Hash(AlicePassword), cancellationToken);
         var bob = await store.AddAccountAsync(Bob, hasher.Hash("bob-Pa55word"), cancellationToken);

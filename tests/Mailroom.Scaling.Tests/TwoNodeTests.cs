@@ -64,6 +64,41 @@ public sealed class TwoNodeTests(PostgresFixture fixture)
         }
     }
 
+    /// <summary>
+    /// User enumeration across nodes: a real account's SCRAM salt is stored, so every node gives
+    /// the same one. An unknown user's salt must be the same from every node too, or asking two
+    /// nodes would tell the two apart (docs/SECURITY.md).
+    /// </summary>
+    [Fact]
+    public async Task Every_node_gives_an_unknown_user_the_same_scram_salt_as_a_real_account_gets()
+    {
+        await using var set = await NodeSet.CreateAsync(fixture.Require());
+        var a = await set.StartNodeAsync();
+        var b = await set.StartNodeAsync();
+
+        foreach (var user in new[] { NodeSet.Alice, "nobody@example.test" })
+        {
+            var onA = await ScramSaltAsync(a, user);
+            var onB = await ScramSaltAsync(b, user);
+            Assert.True(onA == onB, $"{user}: salt {onA} from node A, {onB} from node B");
+        }
+
+        Assert.NotEqual(await ScramSaltAsync(a, NodeSet.Alice), await ScramSaltAsync(b, "nobody@example.test"));
+    }
+
+    /// <summary>The salt (base64) in the server-first message of a SCRAM-SHA-256 exchange, which is then abandoned.</summary>
+    private static async Task<string> ScramSaltAsync(ServerProcess node, string user)
+    {
+        await using var client = await LineClient.ConnectAsync(node.Endpoint);
+        Assert.StartsWith("250", await client.CommandAsync("EHLO client.test"), StringComparison.Ordinal);
+        var reply = await client.CommandAsync("AUTH SCRAM-SHA-256 " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"n,,n={user},r=clientnonce")));
+        Assert.StartsWith("334 ", reply, StringComparison.Ordinal);
+        var serverFirst = Encoding.UTF8.GetString(Convert.FromBase64String(reply[4..]));
+        var salt = serverFirst.Split(',').Single(p => p.StartsWith("s=", StringComparison.Ordinal))[2..];
+        Assert.StartsWith("501", await client.CommandAsync("*"), StringComparison.Ordinal);
+        return salt;
+    }
+
     [Fact]
     public async Task Mail_flags_deletions_and_admin_changes_made_through_one_node_count_on_the_other_at_once()
     {

@@ -21,6 +21,24 @@ public abstract class DirectoryContract : StoreContract
         Assert.Equal(["b.example"], await Store.ListDomainsAsync(None));
     }
 
+    /// <summary>The first value stored under a name stays, through later candidates, callers racing and a restart.</summary>
+    [Fact]
+    public async Task ASecretIsStoredByTheFirstCallerAndKeptForEveryLaterOne()
+    {
+        byte[] first = [1, 2, 3, 4];
+        Assert.Equal(first, await Store.GetOrAddSecretAsync("test-secret", first, None));
+        Assert.Equal(first, await Store.GetOrAddSecretAsync("test-secret", [9, 9], None));
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => Store.GetOrAddSecretAsync("raced", [(byte)i, 42], None))));
+        Assert.Single(racing.Select(Convert.ToHexString).Distinct());
+        Assert.Equal(42, racing[0][1]);
+
+        await ReopenAsync();
+        Assert.Equal(first, await Store.GetOrAddSecretAsync("test-secret", [7], None));
+        Assert.Equal(racing[0], await Store.GetOrAddSecretAsync("raced", [7], None));
+        Assert.Equal([7], await Store.GetOrAddSecretAsync("another", [7], None));
+    }
+
     [Fact]
     public async Task AddingAnAccountRequiresALocalDomain()
     {

@@ -57,6 +57,7 @@ public sealed class MailboxTests : TempStore
             connection.Open();
             using var downgrade = connection.CreateCommand();
             downgrade.CommandText = """
+                DROP TABLE server_secrets;
                 DROP TABLE message_bodies;
                 DROP TABLE list_senders;
                 DROP TABLE list_members;
@@ -74,6 +75,7 @@ public sealed class MailboxTests : TempStore
         var entry = Assert.Single(await Store.ListMailboxAsync(alice.Id, await AccountIdAsync("alice@example.com"), None));
         Assert.Equal(id, entry.MessageId);
         Assert.Equal(1, await Store.TrashAsync(alice.Id, null, None));
+        Assert.Equal([5], await Store.GetOrAddSecretAsync("after-migration", [5], None));
     }
 
     [Theory]

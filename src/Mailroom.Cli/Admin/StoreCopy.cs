@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using Mailroom.Core.Accounts;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli.Admin;
@@ -58,7 +60,8 @@ public sealed class StoreCopyReport
 /// Copies one store into another through the public <see cref="IMailStore"/> contract only, so
 /// any store can be the target: domains, accounts with their password hashes as they are,
 /// shared and system mailboxes, rights, lists, then every message (same id, sender, time and
-/// bytes, to the same mailboxes) and each reader's flags. Whatever the target has already is
+/// bytes, to the same mailboxes) and each reader's flags, and the key behind unknown users' SCRAM
+/// salts, so they stay what they were. Whatever the target has already is
 /// skipped, so a copy cut short is finished by running it again. Messages in the trash are not
 /// copied: the contract does not list them.
 /// </summary>
@@ -81,6 +84,10 @@ public static class StoreCopy
         await CopyListsAsync(source, target, report.Lists, cancellationToken).ConfigureAwait(false);
         await CopyMessagesAsync(source, target, report.Messages, cancellationToken).ConfigureAwait(false);
         await CopyFlagsAsync(source, target, mailboxes, accounts, report.Flags, cancellationToken).ConfigureAwait(false);
+
+        // A source that never needed the key gets one now; a target that has one keeps its own.
+        var key = await source.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, RandomNumberGenerator.GetBytes(32), cancellationToken).ConfigureAwait(false);
+        await target.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, key, cancellationToken).ConfigureAwait(false);
         return report;
     }
 

@@ -15,7 +15,7 @@ public sealed class Authenticator : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly PasswordHasher _hasher;
     private readonly string _dummyHash;
-    private readonly byte[] _fakeSaltKey = RandomNumberGenerator.GetBytes(32);
+    private Task<byte[]>? _fakeSaltKey;
     private readonly int _iterations;
 
     public Authenticator(IDirectoryStore directory, PasswordHasher? hasher = null, int? concurrency = null)
@@ -83,21 +83,42 @@ public sealed class Authenticator : IDisposable
     /// <summary>
     /// What SCRAM-SHA-256 needs to check a user's proof: the stored keys, never the salted
     /// password. An unknown user (or one whose hash predates SCRAM) gets a salt derived from the
-    /// name with a per-process key and random keys, so the exchange looks the same and simply
-    /// fails at the proof.
+    /// name with a key the store keeps, and random keys, so the exchange looks the same and simply
+    /// fails at the proof. The key is the same on every node and after a restart, as a real
+    /// account's salt is: otherwise asking twice, across nodes or restarts, would tell the two apart.
     /// </summary>
     public async Task<ScramCredential> FindScramCredentialAsync(string user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
+
+        // Fetched for every user, known or not, so the first exchange after a start costs the same either way.
+        var fakeSaltKey = await FakeSaltKeyAsync(cancellationToken).ConfigureAwait(false);
         var account = await _directory.FindAccountAsync(user, cancellationToken).ConfigureAwait(false);
         if (account is not null && PasswordHasher.TryGetScramKeys(account.PasswordHash, out var keys))
         {
             return new ScramCredential(account, keys!);
         }
 
-        var fakeSalt = HMACSHA256.HashData(_fakeSaltKey, System.Text.Encoding.UTF8.GetBytes(user.ToLowerInvariant()))[..16];
+        var fakeSalt = HMACSHA256.HashData(fakeSaltKey, System.Text.Encoding.UTF8.GetBytes(user.ToLowerInvariant()))[..16];
         return new ScramCredential(null, new ScramKeys(fakeSalt, _iterations, RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32)));
     }
+
+    /// <summary>The store's key for unknown users' salts: read once, and read again after a failure.</summary>
+    private Task<byte[]> FakeSaltKeyAsync(CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref _fakeSaltKey);
+        if (current is null || current.IsFaulted || current.IsCanceled)
+        {
+            // Not the caller's token: one session giving up must not fail the read for the others.
+            var fresh = _directory.GetOrAddSecretAsync(FakeSaltSecret, RandomNumberGenerator.GetBytes(32), CancellationToken.None);
+            current = Interlocked.CompareExchange(ref _fakeSaltKey, fresh, current) == current ? fresh : Volatile.Read(ref _fakeSaltKey)!;
+        }
+
+        return current.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The name of the store's secret behind <see cref="FindScramCredentialAsync"/>'s salts for unknown users.</summary>
+    public const string FakeSaltSecret = "scram-unknown-user-salt";
 
     public void Dispose() => _slots.Dispose();
 }

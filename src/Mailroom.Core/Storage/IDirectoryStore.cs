@@ -42,4 +42,11 @@ public interface IDirectoryStore
     /// server (postmaster, RFC 5321 4.5.1) lands in: created on first use, owned by no account.
     /// </summary>
     Task<MailboxRef> EnsureSystemMailboxAsync(string address, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The secret kept under <paramref name="name"/>. When there is none yet,
+    /// <paramref name="candidate"/> is stored first, so whichever caller comes first wins and
+    /// every node and every restart then gets the same bytes.
+    /// </summary>
+    Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken);
 }

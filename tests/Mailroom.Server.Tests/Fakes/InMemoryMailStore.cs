@@ -21,6 +21,7 @@ public sealed class InMemoryMailStore : IMailStore
 {
     private readonly ConcurrentDictionary<string, MailboxRef> _mailboxes = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, byte> _domains = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, byte[]> _secrets = new(StringComparer.Ordinal);
     private long _nextId;
 
     public ConcurrentDictionary<string, (MessageEnvelope Envelope, byte[] Body)> Committed { get; } = new();
@@ -64,6 +65,9 @@ public sealed class InMemoryMailStore : IMailStore
 
     public Task<MailboxRef> EnsureSystemMailboxAsync(string address, CancellationToken cancellationToken) =>
         Task.FromResult(_mailboxes.GetOrAdd(address, a => new MailboxRef(Interlocked.Increment(ref _nextId), a, "INBOX")));
+
+    public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) =>
+        Task.FromResult(_secrets.GetOrAdd(name, candidate));
 
     public Task<IMessageWriter> BeginMessageAsync(MessageEnvelope envelope, CancellationToken cancellationToken)
     {

@@ -1,0 +1,81 @@
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Storage;
+using Mailroom.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Mailroom.Server.Tests.Sessions;
+
+/// <summary>
+/// The SCRAM salt given to a user with no account. A real account's salt is stored, so it is the
+/// same after a restart and from every node; a made-up one that changed with the process would
+/// tell an unknown user from a real one to anyone who asks twice (docs/SECURITY.md).
+/// </summary>
+public sealed class AuthenticatorTests : IAsyncLifetime
+{
+    private const string Unknown = "nobody@example.test";
+    private static readonly CancellationToken None = CancellationToken.None;
+    private readonly string _folder = Directory.CreateTempSubdirectory("mailroom-auth-").FullName;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        Directory.Delete(_folder, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task An_unknown_users_salt_is_the_same_from_a_second_authenticator_and_after_a_restart()
+    {
+        byte[] first, otherUser;
+        await using (var store = await SqliteMailStore.OpenAsync(_folder, None))
+        {
+            using var one = new Authenticator(store);
+            using var two = new Authenticator(store);
+            first = await SaltAsync(one, Unknown);
+            Assert.Equal(first, await SaltAsync(two, Unknown));
+            Assert.Equal(first, await SaltAsync(one, "NOBODY@example.test"));
+            otherUser = await SaltAsync(one, "someone@example.test");
+            Assert.NotEqual(first, otherUser);
+        }
+
+        await using (var reopened = await SqliteMailStore.OpenAsync(_folder, None))
+        {
+            using var afterRestart = new Authenticator(reopened);
+            Assert.Equal(first, await SaltAsync(afterRestart, Unknown));
+            Assert.Equal(otherUser, await SaltAsync(afterRestart, "someone@example.test"));
+        }
+    }
+
+    /// <summary>A store that cannot give the key fails the exchange (a temporary failure), and a later one reads it again.</summary>
+    [Fact]
+    public async Task A_key_that_cannot_be_read_fails_that_exchange_and_is_read_again_at_the_next()
+    {
+        await using var store = await SqliteMailStore.OpenAsync(_folder, None);
+        using var authenticator = new Authenticator(store);
+        await ExecuteAsync("ALTER TABLE server_secrets RENAME TO server_secrets_away;");
+
+        await Assert.ThrowsAnyAsync<StorageException>(() => SaltAsync(authenticator, Unknown));
+
+        await ExecuteAsync("ALTER TABLE server_secrets_away RENAME TO server_secrets;");
+        var salt = await SaltAsync(authenticator, Unknown);
+        using var another = new Authenticator(store);
+        Assert.Equal(salt, await SaltAsync(another, Unknown));
+    }
+
+    private static async Task<byte[]> SaltAsync(Authenticator authenticator, string user)
+    {
+        var credential = await authenticator.FindScramCredentialAsync(user, None);
+        Assert.Null(credential.Account);
+        return credential.Keys.Salt;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_folder, SqliteMailStore.DatabaseFileName), Pooling = false }.ToString());
+        await db.OpenAsync();
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+}
