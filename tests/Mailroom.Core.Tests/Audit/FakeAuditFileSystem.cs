@@ -14,6 +14,7 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
     private readonly List<TaskCompletionSource> _syncWaiters = [];
     private readonly List<TaskCompletionSource> _headWaiters = [];
     private readonly List<TaskCompletionSource> _syncStartWaiters = [];
+    private readonly List<(long Sequence, TaskCompletionSource Waiter)> _headSequenceWaiters = [];
     private int _syncs;
     private int _writes;
 
@@ -60,6 +61,21 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
     /// and its waiters, so everything the batch changed is visible.
     /// </summary>
     public Task NextHeadWrite() => Register(_headWaiters);
+
+    /// <summary>
+    /// Completes when a head anchor naming entry <paramref name="sequence"/> or a later one is
+    /// written: the end of the batch that made that entry durable, whichever batches come before.
+    /// </summary>
+    public Task HeadWritten(long sequence)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _headSequenceWaiters.Add((sequence, waiter));
+        }
+
+        return waiter.Task;
+    }
 
     public IAuditFile CreateNew(string path)
     {
@@ -127,6 +143,21 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
         Complete(_syncWaiters);
     }
 
+    private void HeadReached(long sequence)
+    {
+        List<TaskCompletionSource> reached;
+        lock (_gate)
+        {
+            reached = [.. _headSequenceWaiters.Where(w => w.Sequence <= sequence).Select(w => w.Waiter)];
+            _headSequenceWaiters.RemoveAll(w => w.Sequence <= sequence);
+        }
+
+        foreach (var waiter in reached)
+        {
+            waiter.TrySetResult();
+        }
+    }
+
     private void Complete(List<TaskCompletionSource> list)
     {
         List<TaskCompletionSource> waiters;
@@ -192,6 +223,7 @@ internal sealed class FakeAuditFileSystem : IAuditFileSystem, IDisposable
         {
             real.Write(contents);
             owner.Complete(owner._headWaiters);
+            owner.HeadReached(System.Text.Json.JsonDocument.Parse(contents.ToArray()).RootElement.GetProperty("seq").GetInt64());
         }
 
         public void Dispose() => real.Dispose();

@@ -370,9 +370,11 @@ public sealed class FileAuditLogTests : AuditTestBase
         var writesBefore = disk.Writes;
         var synced = disk.NextSuccessfulSync();
 
-        // The head anchor is the batch's last step, after the fsync and after LastSequence moves
-        // on; the fsync's own signal comes before LastSequence, so it cannot be what we wait for.
-        var batchDone = disk.NextHeadWrite();
+        // The head anchor naming entry 2 is the last step of the batch that writes it, after its
+        // fsync and after LastSequence moves on. Neither the fsync's own signal (it comes before
+        // LastSequence) nor "the next head write" (the open's batch may still be writing its own)
+        // can be what we wait for.
+        var batchDone = disk.HeadWritten(2);
 
         log.Record(Event(1));
         Time.Advance(TimeSpan.FromSeconds(1));
