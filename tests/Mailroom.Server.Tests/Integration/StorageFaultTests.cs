@@ -6,6 +6,7 @@ using Mailroom.Core.Storage;
 using Mailroom.Protocol.Replies;
 using Mailroom.Server.Dns;
 using Mailroom.Server.Session;
+using Mailroom.Server.Tests.Fakes;
 using Mailroom.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -260,14 +261,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
 
     // ---- Real engine faults.
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_folder, SqliteMailStore.DatabaseFileName), Pooling = false }.ToString());
-        await db.OpenAsync();
-        await using var command = db.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task ExecuteAsync(string sql) => SqliteBeside.ExecuteAsync(_folder, sql);
 
     /// <summary>Every insert into <paramref name="table"/> fails in SQLite itself (SQLITE_CONSTRAINT_TRIGGER), inside the store's transaction.</summary>
     private Fault Trigger(string table) => new(

@@ -1,7 +1,7 @@
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Storage;
+using Mailroom.Server.Tests.Fakes;
 using Mailroom.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Mailroom.Server.Tests.Sessions;
 
@@ -70,12 +70,5 @@ public sealed class AuthenticatorTests : IAsyncLifetime
         return credential.Keys.Salt;
     }
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_folder, SqliteMailStore.DatabaseFileName), Pooling = false }.ToString());
-        await db.OpenAsync();
-        await using var command = db.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task ExecuteAsync(string sql) => SqliteBeside.ExecuteAsync(_folder, sql);
 }
