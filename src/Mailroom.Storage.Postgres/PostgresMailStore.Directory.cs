@@ -229,14 +229,29 @@ public sealed partial class PostgresMailStore
             }, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    public async Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(candidate);
-        return InTransactionAsync("reading a server secret", async (connection, transaction) =>
+
+        // Almost always there already: read it, and write only when it is missing, so a
+        // database that takes no writes still answers.
+        var stored = await QueryAsync(
+            "reading a server secret",
+            "SELECT value FROM server_secrets WHERE name = @name;",
+            p => p.AddWithValue("name", name),
+            static r => r.GetFieldValue<byte[]>(0),
+            cancellationToken).ConfigureAwait(false);
+        if (stored.Count > 0)
         {
-            // Each statement sees what committed before it began: a node that loses the race
-            // waits for the winner's row at the INSERT, then reads it.
+            return stored[0];
+        }
+
+        return await InTransactionAsync("storing a server secret", async (connection, transaction) =>
+        {
+            // Under READ COMMITTED, as everywhere in this store, each statement sees what
+            // committed before it began: a node that loses the race waits for the winner's row
+            // at the INSERT, then reads it.
             await using var command = new NpgsqlCommand(
                 """
                 INSERT INTO server_secrets (name, value) VALUES (@name, @value) ON CONFLICT (name) DO NOTHING;
@@ -248,7 +263,7 @@ public sealed partial class PostgresMailStore
             command.Parameters.AddWithValue("value", candidate);
             var rows = await ReadAllAsync(command, static r => r.GetFieldValue<byte[]>(0), cancellationToken).ConfigureAwait(false);
             return rows.Count > 0 ? rows[0] : throw new StorageException($"server secret {name} vanished while it was stored");
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static Account ReadAccount(NpgsqlDataReader reader) =>

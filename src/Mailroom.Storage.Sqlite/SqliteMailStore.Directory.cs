@@ -233,13 +233,14 @@ public sealed partial class SqliteMailStore
             "reading a server secret",
             "SELECT value FROM server_secrets WHERE name = $name;",
             c => c.Parameters.AddWithValue("$name", name),
-            static r => (byte[])r.GetValue(0),
+            static r => r.GetFieldValue<byte[]>(0),
             cancellationToken).ConfigureAwait(false);
         if (stored.Count > 0)
         {
             return stored[0];
         }
 
+        // Missing: only now the write gate and SQLite's write lock.
         return await WriteAsync("storing a server secret", async connection =>
         {
             // INSERT OR IGNORE then SELECT: two processes racing both end up with the first one's.
@@ -252,7 +253,7 @@ public sealed partial class SqliteMailStore
             command.Parameters.AddWithValue("$value", candidate);
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? (byte[])reader.GetValue(0)
+                ? reader.GetFieldValue<byte[]>(0)
                 : throw new StorageException($"server secret {name} vanished while it was stored");
         }, cancellationToken).ConfigureAwait(false);
     }

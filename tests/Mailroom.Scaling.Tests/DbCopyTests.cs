@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mailroom.Cli.Admin;
+using Mailroom.Core.Accounts;
 using Mailroom.Storage.Postgres;
 using Mailroom.Storage.Sqlite;
 using Mailroom.Testing;
@@ -101,6 +102,7 @@ public sealed class DbCopyTests(PostgresFixture fixture)
             {
                 var report = await StoreCopy.CopyAsync(from, to, Token);
                 Assert.StartsWith(CopySource.FirstCopy + "; skipped 0 domain(s)", report.Summary(), StringComparison.Ordinal);
+                Assert.False(report.TargetKeptItsSaltKey);
                 await source.AssertCopiedAsync(to, Token);
 
                 var again = await StoreCopy.CopyAsync(from, to, Token);
@@ -109,6 +111,30 @@ public sealed class DbCopyTests(PostgresFixture fixture)
                 Assert.Equal(0, again.Flags.Copied + again.Accounts.Copied + again.Domains.Copied + again.Mailboxes.Copied + again.Grants.Copied + again.Lists.Copied);
                 await source.AssertCopiedAsync(to, Token);
             }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A target with a key of its own keeps it, and the report says so; a fresh target takes the source's.</summary>
+    [Fact]
+    public async Task StoreCopy_keeps_a_targets_own_salt_key_and_says_so()
+    {
+        await using var source = await CopySource.CreateAsync(Token);
+        var folder = Directory.CreateTempSubdirectory("mailroom-copy-key-").FullName;
+        try
+        {
+            await using var from = await source.OpenAsync(Token);
+            await using var to = await SqliteMailStore.OpenAsync(folder, Token);
+            byte[] own = [1, 2, 3];
+            await to.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, own, Token);
+
+            var report = await StoreCopy.CopyAsync(from, to, Token);
+
+            Assert.True(report.TargetKeptItsSaltKey);
+            Assert.Equal(own, await to.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, [9], Token));
         }
         finally
         {

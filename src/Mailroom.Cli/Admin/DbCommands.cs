@@ -66,7 +66,7 @@ internal static class DbCommands
         };
         var command = new Command(
             "copy",
-            "Copy domains, accounts (with their passwords), shared mailboxes, rights, lists, messages and flags from a SQLite store into the configured store; "
+            "Copy domains, accounts (with their passwords), shared mailboxes, rights, lists, messages, flags and the key behind unknown users' SCRAM salts from a SQLite store into the configured store; "
             + "what the target has already is skipped, so it can be run again. Messages in the trash are not copied.");
         command.Options.Add(fromSqlite);
         command.Options.Add(data);
@@ -90,6 +90,10 @@ internal static class DbCommands
                 var report = await StoreCopy.CopyAsync(source, context.Store, context.CancellationToken).ConfigureAwait(false);
                 context.Output.WriteLine(report.Summary());
                 context.Output.WriteLine("messages in the trash are not copied");
+                if (report.TargetKeptItsSaltKey)
+                {
+                    context.Output.WriteLine("the target already had its own key for the SCRAM salts of unknown users and keeps it: those salts differ from the old server's");
+                }
             }
 
             return ExitCodes.Ok;

@@ -42,6 +42,12 @@ public sealed class StoreCopyReport
 
     public CopyTally Flags { get; } = new();
 
+    /// <summary>
+    /// The target had a key for unknown users' SCRAM salts of its own, different from the
+    /// source's, and kept it: those salts are not what the old server gave.
+    /// </summary>
+    public bool TargetKeptItsSaltKey { get; internal set; }
+
     /// <summary>"copied 3 domain(s), ...; skipped 0 domain(s), ...".</summary>
     public string Summary()
     {
@@ -87,7 +93,8 @@ public static class StoreCopy
 
         // A source that never needed the key gets one now; a target that has one keeps its own.
         var key = await source.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, RandomNumberGenerator.GetBytes(32), cancellationToken).ConfigureAwait(false);
-        await target.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, key, cancellationToken).ConfigureAwait(false);
+        var kept = await target.GetOrAddSecretAsync(Authenticator.FakeSaltSecret, key, cancellationToken).ConfigureAwait(false);
+        report.TargetKeptItsSaltKey = !kept.AsSpan().SequenceEqual(key);
         return report;
     }
 

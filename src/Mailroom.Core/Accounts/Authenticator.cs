@@ -15,6 +15,7 @@ public sealed class Authenticator : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly PasswordHasher _hasher;
     private readonly string _dummyHash;
+    private readonly Lock _fakeSaltKeyGate = new();
     private Task<byte[]>? _fakeSaltKey;
     private readonly int _iterations;
 
@@ -106,12 +107,19 @@ public sealed class Authenticator : IDisposable
     /// <summary>The store's key for unknown users' salts: read once, and read again after a failure.</summary>
     private Task<byte[]> FakeSaltKeyAsync(CancellationToken cancellationToken)
     {
-        var current = Volatile.Read(ref _fakeSaltKey);
-        if (current is null || current.IsFaulted || current.IsCanceled)
+        Task<byte[]> current;
+        lock (_fakeSaltKeyGate)
         {
-            // Not the caller's token: one session giving up must not fail the read for the others.
-            var fresh = _directory.GetOrAddSecretAsync(FakeSaltSecret, RandomNumberGenerator.GetBytes(32), CancellationToken.None);
-            current = Interlocked.CompareExchange(ref _fakeSaltKey, fresh, current) == current ? fresh : Volatile.Read(ref _fakeSaltKey)!;
+            // One read at a time: sessions arriving together share it. Started on the pool, so
+            // no store work runs under the lock. Not the caller's token: one session giving up
+            // must not fail the read for the others.
+            if (_fakeSaltKey is null || _fakeSaltKey.IsFaulted || _fakeSaltKey.IsCanceled)
+            {
+                var candidate = RandomNumberGenerator.GetBytes(32);
+                _fakeSaltKey = Task.Run(() => _directory.GetOrAddSecretAsync(FakeSaltSecret, candidate, CancellationToken.None));
+            }
+
+            current = _fakeSaltKey;
         }
 
         return current.WaitAsync(cancellationToken);
