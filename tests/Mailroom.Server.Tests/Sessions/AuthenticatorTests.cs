@@ -63,6 +63,25 @@ public sealed class AuthenticatorTests : IAsyncLifetime
         Assert.Equal(salt, await SaltAsync(another, Unknown));
     }
 
+    /// <summary>Over SMTP: while the key cannot be read, SCRAM gets RFC 4954's temporary failure, and the session goes on.</summary>
+    [Fact]
+    public async Task Scram_while_the_key_cannot_be_read_is_a_temporary_failure_and_the_session_goes_on()
+    {
+        await using var db = await SqliteSessionStore.CreateAsync();
+        await SqliteBeside.ExecuteAsync(db.Folder, "ALTER TABLE server_secrets RENAME TO server_secrets_away;");
+        var clientFirst = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("n,,n=nobody@example.test,r=clientnonce"));
+
+        await using var h = db.Session(audit: null);
+        await h.StartAsync();
+        Assert.Equal("4.7.0", (await h.ExpectAsync("AUTH SCRAM-SHA-256 " + clientFirst, 454)).Enhanced.ToString());
+        await h.ExpectAsync("NOOP", 250);
+
+        await SqliteBeside.ExecuteAsync(db.Folder, "ALTER TABLE server_secrets_away RENAME TO server_secrets;");
+        await h.ExpectAsync("AUTH SCRAM-SHA-256 " + clientFirst, 334);
+        await h.ExpectAsync("*", 501);
+        await h.ExpectAsync("QUIT", 221);
+    }
+
     private static async Task<byte[]> SaltAsync(Authenticator authenticator, string user)
     {
         var credential = await authenticator.FindScramCredentialAsync(user, None);
